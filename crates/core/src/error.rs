@@ -1,0 +1,151 @@
+//! Typed errors for everything core parses or plans.
+//!
+//! Input comes from the network, so every failure names what went wrong and the byte offset
+//! in the source where it was found; nothing in core panics on input.
+
+use std::fmt;
+
+/// What went wrong, without the position (see [`Error`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The bytes end before a structure that claims to be longer ends.
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// A box or field holds a value the specification does not allow.
+    Invalid {
+        /// What was being read.
+        what: &'static str,
+        /// Why it is invalid.
+        why: String,
+    },
+    /// A count or size is larger than the bytes present can justify.
+    TooLarge {
+        /// What was being read.
+        what: &'static str,
+        /// The claimed count or size.
+        claimed: u64,
+        /// The most the input can hold.
+        limit: u64,
+    },
+    /// The input is not an ISO BMFF (MP4/MOV) file.
+    NotMp4,
+    /// A required box is missing.
+    Missing {
+        /// The missing box's four-character code, or a description.
+        what: &'static str,
+    },
+    /// The file is valid but uses something frameseek does not handle.
+    Unsupported {
+        /// What is not supported.
+        what: String,
+    },
+    /// The movie has no track of the asked kind.
+    NoTrack {
+        /// The kind that was asked for ("video", "audio").
+        kind: &'static str,
+    },
+    /// A frame index past the last frame.
+    FrameOutOfRange {
+        /// The asked frame.
+        frame: u64,
+        /// The number of frames.
+        count: u64,
+    },
+    /// A caller used an API out of order (e.g. pushed bytes that were not asked for).
+    Usage {
+        /// What was wrong.
+        why: String,
+    },
+}
+
+/// An error with the byte offset in the source where it was detected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// Byte offset in the source file (or playlist) where it was found.
+    pub offset: u64,
+}
+
+impl Error {
+    /// Builds an error at `offset`.
+    pub fn new(kind: ErrorKind, offset: u64) -> Self {
+        Self { kind, offset }
+    }
+
+    /// Shorthand for [`ErrorKind::Truncated`].
+    pub fn truncated(what: &'static str, offset: u64) -> Self {
+        Self::new(ErrorKind::Truncated { what }, offset)
+    }
+
+    /// Shorthand for [`ErrorKind::Invalid`].
+    pub fn invalid(what: &'static str, why: impl Into<String>, offset: u64) -> Self {
+        Self::new(
+            ErrorKind::Invalid {
+                what,
+                why: why.into(),
+            },
+            offset,
+        )
+    }
+
+    /// Shorthand for [`ErrorKind::TooLarge`].
+    pub fn too_large(what: &'static str, claimed: u64, limit: u64, offset: u64) -> Self {
+        Self::new(
+            ErrorKind::TooLarge {
+                what,
+                claimed,
+                limit,
+            },
+            offset,
+        )
+    }
+
+    /// Shorthand for [`ErrorKind::Unsupported`].
+    pub fn unsupported(what: impl Into<String>, offset: u64) -> Self {
+        Self::new(ErrorKind::Unsupported { what: what.into() }, offset)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Truncated { what } => write!(f, "truncated {what}"),
+            ErrorKind::Invalid { what, why } => write!(f, "invalid {what}: {why}"),
+            ErrorKind::TooLarge {
+                what,
+                claimed,
+                limit,
+            } => {
+                write!(
+                    f,
+                    "{what} too large: {claimed} (at most {limit} fits the input)"
+                )
+            }
+            ErrorKind::NotMp4 => write!(f, "not an MP4/MOV file"),
+            ErrorKind::Missing { what } => write!(f, "missing {what}"),
+            ErrorKind::Unsupported { what } => write!(f, "unsupported: {what}"),
+            ErrorKind::NoTrack { kind } => write!(f, "no {kind} track"),
+            ErrorKind::FrameOutOfRange { frame, count } => {
+                write!(
+                    f,
+                    "frame {frame} out of range (the track has {count} frames)"
+                )
+            }
+            ErrorKind::Usage { why } => write!(f, "{why}"),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.kind, self.offset)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias for core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,27 @@
+//! frameseek-core decides which bytes a frame needs. It parses MP4, QuickTime and fragmented
+//! MP4 into per-track sample indexes, reads codec configuration for WebCodecs, and plans the
+//! minimal byte ranges for a frame. No I/O and no async: the wasm crate and the server move
+//! the bytes it asks for.
+//!
+//! Why a reader of our own rather than the `mp4` or `mp4-atom` crates: frameseek needs an
+//! *incremental* reader that names the next byte range it needs ([`mp4::Mp4Reader`]), errors
+//! that carry the file offset, allocation bounded by the bytes present (a `stsz` claiming
+//! 2^32 entries in 1 KB is an error, not an OOM), and a small WebAssembly footprint (the
+//! browser module's budget is 64 KB gzipped). It reads only the ~25 box types a track index
+//! needs, so it stays small; `mp4` 0.14 is unmaintained and panics on malformed input, and
+//! `mp4-atom` decodes every box type into owned structs, which costs code size and memory.
+//! SPS parsing uses `h264-reader`.
+
+pub mod codec;
+pub mod error;
+pub mod index;
+pub mod mp4;
+pub mod plan;
+pub mod probe;
+
+pub use codec::{CodecConfig, TrackKind};
+pub use error::{Error, ErrorKind, Result};
+pub use index::{Sample, TrackIndex};
+pub use mp4::{read_movie, Container, Movie, Mp4Reader, Need, Track};
+pub use plan::{plan_frame, plan_frames, ByteRange, DecodeRun, FramePlan, GopPlan, PlanOptions};
+pub use probe::{MediaInfo, TrackInfo};

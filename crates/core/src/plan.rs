@@ -1,0 +1,223 @@
+//! The range planner: which samples a decoder must see to show a frame (from the sync sample
+//! through the frame in decode order, reaching back one GOP for open-GOP leading pictures),
+//! and the fewest bounded byte ranges that carry them.
+
+use crate::error::{Error, Result};
+use crate::index::TrackIndex;
+use serde::Serialize;
+
+/// A half-open byte range `[start, end)`. As an HTTP header it is `bytes=start-(end-1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+impl ByteRange {
+    /// `[start, end)`.
+    pub fn new(start: u64, end: u64) -> Self {
+        Self { start, end }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// True when the range holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+
+    /// The `Range` header value, `bytes=a-b` (inclusive end). Never open-ended.
+    pub fn header_value(&self) -> String {
+        format!("bytes={}-{}", self.start, self.end.saturating_sub(1))
+    }
+}
+
+/// Planner tunables.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanOptions {
+    /// Neighbouring ranges closer than this are fetched as one (the gap is read and dropped):
+    /// a round trip costs more than a few KB at any realistic bandwidth.
+    pub max_gap: u64,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self { max_gap: 16 * 1024 }
+    }
+}
+
+/// Decode-order samples `first..=last` that a decoder must be fed, starting at a sync sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DecodeRun {
+    /// The sync sample that starts the run.
+    pub first: usize,
+    /// The last sample to feed (inclusive).
+    pub last: usize,
+}
+
+impl DecodeRun {
+    /// Number of samples in the run.
+    pub fn len(&self) -> usize {
+        self.last + 1 - self.first
+    }
+
+    /// Never true: a run holds at least its sync sample.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// What to fetch and decode to show one frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FramePlan {
+    /// The presentation-order frame.
+    pub frame: usize,
+    /// Its decode-order sample.
+    pub sample: usize,
+    /// Its presentation time in ticks.
+    pub pts: i64,
+    /// Samples to decode.
+    pub run: DecodeRun,
+    /// Coalesced byte ranges holding every sample of `run`, ascending.
+    pub ranges: Vec<ByteRange>,
+}
+
+/// A group of wanted frames decoded in one pass (see [`plan_frames`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GopPlan {
+    /// Samples to decode.
+    pub run: DecodeRun,
+    /// The wanted frames this pass yields, ascending presentation order.
+    pub frames: Vec<usize>,
+    /// Coalesced byte ranges for `run`.
+    pub ranges: Vec<ByteRange>,
+}
+
+/// The decode run for decode-order sample `i`: from its sync sample through `i`; when `i` is
+/// shown before that sync sample (a leading picture of an open GOP), from the sync sample
+/// before, since it may reference the previous GOP.
+pub fn decode_run(index: &TrackIndex, i: usize) -> DecodeRun {
+    let mut first = index.sync_at_or_before(i);
+    let pts = |j: usize| index.sample(j).map(|s| s.pts).unwrap_or(0);
+    if first > 0 && pts(i) < pts(first) {
+        first = index.sync_at_or_before(first - 1);
+    }
+    DecodeRun { first, last: i }
+}
+
+/// Plans presentation frame `frame`.
+pub fn plan_frame(index: &TrackIndex, frame: usize, opts: &PlanOptions) -> Result<FramePlan> {
+    let sample = index.frame_sample_checked(frame)?;
+    let run = decode_run(index, sample);
+    let ranges = run_ranges(index, run, opts)?;
+    let pts = index.frame_pts(frame).unwrap_or(0);
+    Ok(FramePlan {
+        frame,
+        sample,
+        pts,
+        run,
+        ranges,
+    })
+}
+
+/// Plans a set of frames (ascending presentation order, as `frames({start, end, step})`
+/// yields them) as decode passes: frames whose runs overlap share one pass, and GOPs with no
+/// wanted frame are skipped.
+pub fn plan_frames(
+    index: &TrackIndex,
+    frames: &[usize],
+    opts: &PlanOptions,
+) -> Result<Vec<GopPlan>> {
+    let mut plans: Vec<GopPlan> = Vec::new();
+    for &k in frames {
+        let i = index.frame_sample_checked(k)?;
+        let run = decode_run(index, i);
+        match plans.last_mut() {
+            Some(p) if run.first >= p.run.first && run.first <= p.run.last => {
+                p.run.last = p.run.last.max(run.last);
+                p.frames.push(k);
+            }
+            _ => plans.push(GopPlan {
+                run,
+                frames: vec![k],
+                ranges: Vec::new(),
+            }),
+        }
+    }
+    for p in &mut plans {
+        p.ranges = run_ranges(index, p.run, opts)?;
+    }
+    Ok(plans)
+}
+
+/// Byte ranges of the samples in `run`, coalesced; an error if any lies past the end of
+/// the file (a truncated file).
+pub fn run_ranges(
+    index: &TrackIndex,
+    run: DecodeRun,
+    opts: &PlanOptions,
+) -> Result<Vec<ByteRange>> {
+    let mut ranges = Vec::with_capacity(run.len());
+    for i in run.first..=run.last {
+        let Some(s) = index.sample(i) else { break };
+        let end = s.offset.saturating_add(u64::from(s.size));
+        if end > index.file_size() {
+            return Err(Error::truncated(
+                "sample data (the file ends before it)",
+                s.offset,
+            ));
+        }
+        ranges.push(ByteRange::new(s.offset, end));
+    }
+    Ok(coalesce(ranges, opts.max_gap))
+}
+
+/// Sorts ranges and merges those that overlap or lie within `max_gap` bytes of each other.
+pub fn coalesce(mut ranges: Vec<ByteRange>, max_gap: u64) -> Vec<ByteRange> {
+    ranges.retain(|r| !r.is_empty());
+    ranges.sort_unstable();
+    let mut out: Vec<ByteRange> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end.saturating_add(max_gap) => {
+                last.end = last.end.max(r.end)
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coalesces_near_and_overlapping_ranges() {
+        let r = coalesce(
+            vec![
+                ByteRange::new(100, 200),
+                ByteRange::new(0, 50),
+                ByteRange::new(60, 80),
+                ByteRange::new(150, 300),
+                ByteRange::new(1000, 1001),
+            ],
+            10,
+        );
+        assert_eq!(
+            r,
+            vec![
+                ByteRange::new(0, 50),
+                ByteRange::new(60, 80),
+                ByteRange::new(100, 300),
+                ByteRange::new(1000, 1001)
+            ]
+        );
+        assert_eq!(ByteRange::new(0, 64).header_value(), "bytes=0-63");
+    }
+}
