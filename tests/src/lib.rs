@@ -10,7 +10,32 @@ use std::sync::OnceLock;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The `frameseek` binary: `$FRAMESEEK_BIN`, else target/debug/frameseek, brought up to date
+/// with `cargo build` once per test binary (cargo releases its lock before running tests).
+pub fn frameseek_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("FRAMESEEK_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    let bin = target.join("debug").join("frameseek");
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "frameseek-server", "--bin", "frameseek"])
+            .current_dir(repo_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building frameseek failed");
+    });
+    bin
 }
 
 /// One entry of tests/fixtures/manifest.json.
@@ -95,14 +120,20 @@ pub fn ffprobe_packets(path: &Path, stream: usize) -> Vec<ProbePacket> {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-select_streams"])
         .arg(stream.to_string())
-        .args(["-show_entries", "packet=pts,dts,pos,size,flags", "-of", "json"])
+        .args([
+            "-show_entries",
+            "packet=pts,dts,pos,size,flags",
+            "-of",
+            "json",
+        ])
         .arg(path)
         .output()
         .expect("ffprobe runs");
     assert!(out.status.success(), "ffprobe failed on {}", path.display());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ffprobe JSON");
     let num = |v: &serde_json::Value| -> Option<i64> {
-        v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
     };
     json["packets"]
         .as_array()
@@ -126,7 +157,15 @@ pub fn ffprobe_packets(path: &Path, stream: usize) -> Vec<ProbePacket> {
 /// ffprobe's stream and format summary.
 pub fn ffprobe_streams(path: &Path) -> serde_json::Value {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json"])
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_streams",
+            "-show_format",
+            "-of",
+            "json",
+        ])
         .arg(path)
         .output()
         .expect("ffprobe runs");
@@ -144,19 +183,30 @@ pub fn barcode(luma: &[u8], width: usize) -> u32 {
 
 /// Runs ffmpeg with `input_args`, feeding `stdin` (if any), and returns the decoded frames
 /// as gray planes of `width * height`, in output (presentation) order.
-pub fn ffmpeg_gray_frames(input_args: &[&str], stdin: Option<&[u8]>, width: usize, height: usize) -> Vec<Vec<u8>> {
+pub fn ffmpeg_gray_frames(
+    input_args: &[&str],
+    stdin: Option<&[u8]>,
+    width: usize,
+    height: usize,
+) -> Vec<Vec<u8>> {
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-v", "error", "-nostdin"]).args(input_args).args([
-        "-fps_mode",
-        "passthrough",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "gray",
-        "pipe:1",
-    ]);
+    cmd.args(["-v", "error", "-nostdin"])
+        .args(input_args)
+        .args([
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "pipe:1",
+        ]);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = cmd.spawn().expect("ffmpeg runs");
     let writer = stdin.map(|data| {
         let mut pipe = child.stdin.take().expect("stdin");
@@ -183,7 +233,11 @@ pub fn reference_frames(path: &Path, width: usize, height: usize) -> Vec<Vec<u8>
 /// parameter sets from the avcC/hvcC `description`.
 pub fn annex_b(codec: &str, description: &[u8], samples: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
-    let (length_size, sets) = if codec.starts_with("avc") { avcc_sets(description) } else { hvcc_sets(description) };
+    let (length_size, sets) = if codec.starts_with("avc") {
+        avcc_sets(description)
+    } else {
+        hvcc_sets(description)
+    };
     for s in sets {
         out.extend_from_slice(&[0, 0, 0, 1]);
         out.extend_from_slice(s);
@@ -191,7 +245,9 @@ pub fn annex_b(codec: &str, description: &[u8], samples: &[&[u8]]) -> Vec<u8> {
     for sample in samples {
         let mut pos = 0;
         while pos + length_size <= sample.len() {
-            let len = sample[pos..pos + length_size].iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+            let len = sample[pos..pos + length_size]
+                .iter()
+                .fold(0usize, |a, &b| (a << 8) | b as usize);
             pos += length_size;
             let end = (pos + len).min(sample.len());
             out.extend_from_slice(&[0, 0, 0, 1]);

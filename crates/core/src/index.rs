@@ -269,7 +269,22 @@ impl TrackIndex {
         self.duration
     }
 
-    /// Presentation duration in seconds.
+    /// Presentation time of the first frame in ticks (0 with an edit list that starts the
+    /// media at its first frame; the B-frame delay in files without an edit list).
+    pub fn start_ticks(&self) -> i64 {
+        self.frame_pts(0).unwrap_or(0).min(self.duration)
+    }
+
+    /// Seconds from the first frame's presentation to the end, as ffprobe reports a stream's
+    /// duration.
+    pub fn span_seconds(&self) -> f64 {
+        if self.timescale == 0 {
+            return 0.0;
+        }
+        (self.duration - self.start_ticks()) as f64 / f64::from(self.timescale)
+    }
+
+    /// Presentation end in seconds (timeline starts at 0).
     pub fn duration_seconds(&self) -> f64 {
         if self.timescale == 0 {
             return 0.0;
@@ -279,7 +294,7 @@ impl TrackIndex {
 
     /// Average frames per second over the presentation (0 when unknown).
     pub fn fps(&self) -> f64 {
-        let d = self.duration_seconds();
+        let d = self.span_seconds();
         if d > 0.0 {
             self.frame_count() as f64 / d
         } else {

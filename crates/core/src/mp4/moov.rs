@@ -152,11 +152,22 @@ impl MovieBuilder {
                 index,
             });
         }
-        let from_tracks = tracks
+        // Like ffprobe: from the earliest first frame to the latest end.
+        let media = tracks
             .iter()
-            .filter(|t| t.kind != TrackKind::Other)
+            .filter(|t| t.kind != TrackKind::Other && t.index.frame_count() > 0);
+        let end = media
+            .clone()
             .map(|t| t.index.duration_seconds())
             .fold(0.0f64, f64::max);
+        let start = media
+            .map(|t| t.index.start_ticks() as f64 / f64::from(t.timescale.max(1)))
+            .fold(f64::INFINITY, f64::min);
+        let from_tracks = if start.is_finite() {
+            end - start.max(0.0)
+        } else {
+            0.0
+        };
         let header = if movie_ts > 0 {
             self.duration.max(self.fragment_duration) as f64 / f64::from(movie_ts)
         } else {
