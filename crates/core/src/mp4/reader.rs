@@ -233,7 +233,13 @@ impl Mp4Reader {
                 }
                 if overruns {
                     // A truncated file: the box (usually mdat) runs past the end.
-                    return self.end_of_file(end);
+                    if self.builder.is_none() {
+                        return Err(Error::truncated(
+                            "file (a box runs past its end, no moov found)",
+                            at,
+                        ));
+                    }
+                    return self.end_of_file(at);
                 }
                 self.pos = end;
             }
