@@ -233,3 +233,70 @@ fn plans_are_minimal_for_plain_gops() {
     let past = plan_frame(index, index.frame_count(), &PlanOptions::default());
     assert!(past.is_err(), "a frame past the end is a typed error");
 }
+
+#[test]
+fn open_gop_plans_start_at_idr_for_strict_decoders() {
+    // ffmpeg marks open-GOP I-frames (recovery points) as sync samples; WebCodecs decoders
+    // start only at IDR pictures. With is_decoder_start the planner walks back to an IDR,
+    // and ffmpeg without +showall (withholding pictures before a recovery) shows every frame.
+    let s = subjects()
+        .into_iter()
+        .find(|s| s.fixture.file == "h264_open_gop.mp4")
+        .expect("fixture");
+    let index = s.index();
+    let config = s
+        .movie
+        .video_track()
+        .expect("video")
+        .codec
+        .clone()
+        .expect("codec");
+    let is_start = |i: usize| {
+        let smp = index.sample(i)?;
+        frameseek_core::is_decoder_start(
+            &config,
+            &s.data[smp.offset as usize..(smp.offset + u64::from(smp.size)) as usize],
+        )
+    };
+    let rejected = index
+        .sync_samples()
+        .iter()
+        .filter(|&&i| is_start(i as usize) == Some(false))
+        .count();
+    assert!(rejected > 0, "the fixture has recovery-point sync samples");
+    for k in (0..index.frame_count())
+        .step_by(7)
+        .chain([index.frame_count() - 1])
+    {
+        let plan = frameseek_core::plan_frame_where(index, k, &PlanOptions::default(), &is_start)
+            .expect("plan");
+        assert_eq!(
+            is_start(plan.run.first),
+            Some(true),
+            "frame {k}: run starts at an IDR"
+        );
+        let bytes = s.sparse(&plan.ranges);
+        let samples: Vec<&[u8]> = (plan.run.first..=plan.run.last)
+            .map(|i| {
+                let smp = index.sample(i).expect("sample");
+                &bytes[smp.offset as usize..(smp.offset + u64::from(smp.size)) as usize]
+            })
+            .collect();
+        let stream = annex_b(
+            &s.codec,
+            s.description.as_deref().unwrap_or_default(),
+            &samples,
+        );
+        let frames = ffmpeg_gray_frames(
+            &["-f", "h264", "-i", "pipe:0"],
+            Some(&stream),
+            s.width,
+            s.height,
+        );
+        let decoded: HashMap<u32, u64> = frames
+            .iter()
+            .map(|l| (barcode(l, s.width), hash(l)))
+            .collect();
+        s.check(k, &decoded, "a strict decode from the IDR");
+    }
+}

@@ -19,9 +19,12 @@ pub mod mp4;
 pub mod plan;
 pub mod probe;
 
-pub use codec::{CodecConfig, TrackKind};
+pub use codec::{is_decoder_start, CodecConfig, TrackKind};
 pub use error::{Error, ErrorKind, Result};
 pub use index::{Sample, TrackIndex};
 pub use mp4::{read_movie, Container, Movie, Mp4Reader, Need, Track};
-pub use plan::{plan_frame, plan_frames, ByteRange, DecodeRun, FramePlan, GopPlan, PlanOptions};
+pub use plan::{
+    decode_run, decode_run_where, plan_frame, plan_frame_where, plan_frames, plan_frames_where,
+    ByteRange, DecodeRun, FramePlan, GopPlan, PlanOptions,
+};
 pub use probe::{MediaInfo, TrackInfo};

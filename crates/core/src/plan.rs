@@ -110,10 +110,35 @@ pub fn decode_run(index: &TrackIndex, i: usize) -> DecodeRun {
     DecodeRun { first, last: i }
 }
 
+/// Like [`decode_run`], but also walks back past sync samples that `is_start` rejects (see
+/// [`crate::codec::is_decoder_start`]); `is_start` answers `None` for samples whose bytes the
+/// caller has not seen yet, which are taken as valid starts.
+pub fn decode_run_where(
+    index: &TrackIndex,
+    i: usize,
+    is_start: &dyn Fn(usize) -> Option<bool>,
+) -> DecodeRun {
+    let mut run = decode_run(index, i);
+    while run.first > 0 && is_start(run.first) == Some(false) {
+        run.first = index.sync_at_or_before(run.first - 1);
+    }
+    run
+}
+
 /// Plans presentation frame `frame`.
 pub fn plan_frame(index: &TrackIndex, frame: usize, opts: &PlanOptions) -> Result<FramePlan> {
+    plan_frame_where(index, frame, opts, &|_| None)
+}
+
+/// Plans presentation frame `frame`, starting only at sync samples `is_start` accepts.
+pub fn plan_frame_where(
+    index: &TrackIndex,
+    frame: usize,
+    opts: &PlanOptions,
+    is_start: &dyn Fn(usize) -> Option<bool>,
+) -> Result<FramePlan> {
     let sample = index.frame_sample_checked(frame)?;
-    let run = decode_run(index, sample);
+    let run = decode_run_where(index, sample, is_start);
     let ranges = run_ranges(index, run, opts)?;
     let pts = index.frame_pts(frame).unwrap_or(0);
     Ok(FramePlan {
@@ -133,10 +158,20 @@ pub fn plan_frames(
     frames: &[usize],
     opts: &PlanOptions,
 ) -> Result<Vec<GopPlan>> {
+    plan_frames_where(index, frames, opts, &|_| None)
+}
+
+/// [`plan_frames`], starting only at sync samples `is_start` accepts.
+pub fn plan_frames_where(
+    index: &TrackIndex,
+    frames: &[usize],
+    opts: &PlanOptions,
+    is_start: &dyn Fn(usize) -> Option<bool>,
+) -> Result<Vec<GopPlan>> {
     let mut plans: Vec<GopPlan> = Vec::new();
     for &k in frames {
         let i = index.frame_sample_checked(k)?;
-        let run = decode_run(index, i);
+        let run = decode_run_where(index, i, is_start);
         match plans.last_mut() {
             Some(p) if run.first >= p.run.first && run.first <= p.run.last => {
                 p.run.last = p.run.last.max(run.last);

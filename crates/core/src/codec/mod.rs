@@ -80,3 +80,33 @@ pub fn parse_sample_entry(
 ) -> Result<CodecConfig> {
     entry::parse(header, payload, kind)
 }
+
+/// Whether a decoder can start at `sample` (a sync sample's bytes): for AVC, whether it holds
+/// an IDR slice; for HEVC, an IRAP picture (BLA, IDR or CRA). Muxers such as ffmpeg's mark
+/// open-GOP I-frames (recovery points) as sync samples, but WebCodecs decoders accept only
+/// these as the first chunk. `None` when the codec has no such distinction or the bytes
+/// cannot tell.
+pub fn is_decoder_start(config: &CodecConfig, sample: &[u8]) -> Option<bool> {
+    let desc = config.description.as_deref()?;
+    let (length_size, is_start): (usize, fn(u8) -> bool) = match &config.fourcc.0 {
+        b"avc1" | b"avc2" | b"avc3" | b"avc4" => {
+            (usize::from(*desc.get(4)? & 3) + 1, |h| h & 0x1f == 5)
+        }
+        b"hvc1" | b"hev1" => (usize::from(*desc.get(21)? & 3) + 1, |h| {
+            (16..=21).contains(&((h >> 1) & 0x3f))
+        }),
+        _ => return None,
+    };
+    let mut pos = 0usize;
+    while pos + length_size < sample.len() {
+        let len = sample[pos..pos + length_size]
+            .iter()
+            .fold(0usize, |a, &b| (a << 8) | usize::from(b));
+        let header = sample[pos + length_size];
+        if is_start(header) {
+            return Some(true);
+        }
+        pos = pos.checked_add(length_size)?.checked_add(len)?;
+    }
+    Some(false)
+}
