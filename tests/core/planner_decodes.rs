@@ -300,3 +300,19 @@ fn open_gop_plans_start_at_idr_for_strict_decoders() {
         s.check(k, &decoded, "a strict decode from the IDR");
     }
 }
+
+#[test]
+fn time_plans_pick_the_frame_on_screen() {
+    for s in subjects() {
+        let index = s.index();
+        let ts = f64::from(index.timescale());
+        for k in [0, index.frame_count() / 3, index.frame_count() - 1] {
+            let pts = index.frame_pts(k).expect("pts") as f64 / ts;
+            let dur = index.frame_duration(k).expect("duration") as f64 / ts;
+            for t in [pts, pts + dur * 0.5, pts + dur * 0.99] {
+                let plan = frameseek_core::plan_time(index, t, &PlanOptions::default()).expect("plan");
+                assert_eq!(plan.frame, k, "{}: time {t}", s.fixture.file);
+            }
+        }
+    }
+}

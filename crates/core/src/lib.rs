@@ -25,6 +25,6 @@ pub use index::{Sample, TrackIndex};
 pub use mp4::{read_movie, Container, Movie, Mp4Reader, Need, Track};
 pub use plan::{
     decode_run, decode_run_where, plan_frame, plan_frame_where, plan_frames, plan_frames_where,
-    ByteRange, DecodeRun, FramePlan, GopPlan, PlanOptions,
+    plan_time, ByteRange, DecodeRun, FramePlan, GopPlan, PlanOptions,
 };
 pub use probe::{MediaInfo, TrackInfo};

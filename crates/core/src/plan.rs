@@ -130,6 +130,17 @@ pub fn plan_frame(index: &TrackIndex, frame: usize, opts: &PlanOptions) -> Resul
     plan_frame_where(index, frame, opts, &|_| None)
 }
 
+/// Plans the frame on screen at `seconds` (see [`TrackIndex::frame_at_time`]).
+pub fn plan_time(index: &TrackIndex, seconds: f64, opts: &PlanOptions) -> Result<FramePlan> {
+    let frame = index.frame_at_time(seconds).ok_or_else(|| {
+        Error::new(
+            crate::error::ErrorKind::FrameOutOfRange { frame: 0, count: 0 },
+            0,
+        )
+    })?;
+    plan_frame(index, frame, opts)
+}
+
 /// Plans presentation frame `frame`, starting only at sync samples `is_start` accepts.
 pub fn plan_frame_where(
     index: &TrackIndex,
