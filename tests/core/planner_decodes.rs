@@ -310,7 +310,8 @@ fn time_plans_pick_the_frame_on_screen() {
             let pts = index.frame_pts(k).expect("pts") as f64 / ts;
             let dur = index.frame_duration(k).expect("duration") as f64 / ts;
             for t in [pts, pts + dur * 0.5, pts + dur * 0.99] {
-                let plan = frameseek_core::plan_time(index, t, &PlanOptions::default()).expect("plan");
+                let plan =
+                    frameseek_core::plan_time(index, t, &PlanOptions::default()).expect("plan");
                 assert_eq!(plan.frame, k, "{}: time {t}", s.fixture.file);
             }
         }

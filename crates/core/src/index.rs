@@ -52,6 +52,8 @@ pub struct TrackIndex {
     syncs: Vec<u32>,
     /// Presentation duration in ticks.
     duration: i64,
+    /// Added to media times to get presentation times (empty edits minus media_time).
+    shift: i64,
     file_size: u64,
 }
 
@@ -140,8 +142,21 @@ impl TrackIndex {
             frame_of,
             syncs,
             duration,
+            shift,
             file_size,
         })
+    }
+
+    /// What the edit list adds to media times (decode times as stored in the file) to give
+    /// presentation times: `sample.dts - shift` is the sample's decode time in the media, which
+    /// a remuxer writes back (with the edit list) to keep the same timeline.
+    pub fn shift(&self) -> i64 {
+        self.shift
+    }
+
+    /// Composition offset (pts - dts) of decode-order sample `i`.
+    pub fn composition_offset(&self, i: usize) -> Option<i32> {
+        self.samples.cto.get(i).copied()
     }
 
     /// Ticks per second.

@@ -10,7 +10,9 @@ mod fragment;
 mod moov;
 mod reader;
 pub(crate) mod tables;
+pub mod writer;
 
 pub use boxes::FourCC;
 pub use moov::{Container, Movie, Track};
 pub use reader::{read_movie, Mp4Reader, Need, ReaderOptions};
+pub use writer::{write_fragment, write_init, Fragment, FragmentRun};

@@ -47,6 +47,10 @@ pub struct Track {
     pub tkhd_size: (u32, u32),
     /// Language code from mdhd (ISO 639-2/T), if any.
     pub language: Option<String>,
+    /// The first sample entry box (header included) exactly as in the file, for remuxing.
+    pub sample_entry: Vec<u8>,
+    /// The edit list as read.
+    pub edits: Vec<Edit>,
     /// The samples, in decode and presentation order.
     pub index: TrackIndex,
 }
@@ -104,6 +108,7 @@ pub(crate) struct TrackBuilder {
     pub rotation: u16,
     pub tkhd_size: (u32, u32),
     pub language: Option<String>,
+    pub sample_entry: Vec<u8>,
     pub edits: Vec<Edit>,
     pub samples: SampleTable,
     pub trex: Trex,
@@ -149,6 +154,8 @@ impl MovieBuilder {
                 rotation: t.rotation,
                 tkhd_size: t.tkhd_size,
                 language: t.language,
+                sample_entry: t.sample_entry,
+                edits: t.edits,
                 index,
             });
         }
@@ -353,6 +360,7 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
         ));
     };
     let mut boxes = StblBoxes::default();
+    let mut sample_entry = Vec::new();
     let mut codec = Err(Error::new(
         ErrorKind::Missing { what: "stsd box" },
         sh.offset,
@@ -361,7 +369,10 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
         let (h, p) = child?;
         let entry = Some((p, h.payload_offset()));
         match &h.kind.0 {
-            b"stsd" => codec = parse_stsd(p, h.payload_offset(), kind),
+            b"stsd" => {
+                codec = parse_stsd(p, h.payload_offset(), kind);
+                sample_entry = first_entry_bytes(p).to_vec();
+            }
             b"stts" => boxes.stts = entry,
             b"ctts" => boxes.ctts = entry,
             b"stss" => boxes.stss = entry,
@@ -386,6 +397,7 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
         rotation,
         tkhd_size,
         language,
+        sample_entry,
         edits,
         samples,
         trex: Trex::default(),
@@ -406,6 +418,20 @@ fn parse_stsd(payload: &[u8], base: u64, kind: TrackKind) -> Result<CodecConfig>
     };
     let (h, p): (BoxHeader, &[u8]) = first?;
     parse_sample_entry(&h, p, kind)
+}
+
+/// The bytes of the first sample entry in an stsd payload (empty if malformed).
+fn first_entry_bytes(stsd: &[u8]) -> &[u8] {
+    let Some(entry) = stsd.get(8..) else {
+        return &[];
+    };
+    match super::boxes::BoxHeader::parse(entry, 0) {
+        Ok(Some(h)) => {
+            let len = h.size.unwrap_or(entry.len() as u64);
+            entry.get(..len as usize).unwrap_or(&[])
+        }
+        _ => &[],
+    }
 }
 
 fn parse_elst(payload: &[u8], base: u64) -> Result<Vec<Edit>> {
