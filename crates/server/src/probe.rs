@@ -1,7 +1,9 @@
 //! `frameseek probe`: reads a file's structure through core's incremental reader (only the
-//! boxes it asks for) and prints the summary as text or JSON.
+//! boxes it asks for) and prints the summary as text or JSON. The server's metadata API
+//! reads any storage object (archive members too) the same way ([`probe_object`]).
 
-use anyhow::{Context, Result};
+use crate::storage::Object;
+use anyhow::{bail, Context, Result};
 use frameseek_core::{read_movie, MediaInfo};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -18,6 +20,19 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo> {
         Ok(buf)
     })
     .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(MediaInfo::from_movie(&movie))
+}
+
+/// Reads the movie in a storage object with positioned reads (blocking).
+pub fn probe_object(object: &dyn Object) -> Result<MediaInfo> {
+    let size = object.len();
+    let movie = read_movie(size, |start, end| -> Result<Vec<u8>> {
+        if start > end || end > size {
+            bail!("read {start}..{end} outside the object ({size} bytes)");
+        }
+        let len = usize::try_from(end - start)?;
+        Ok(Vec::from(object.read_at(start, len)?))
+    })?;
     Ok(MediaInfo::from_movie(&movie))
 }
 

@@ -1,0 +1,328 @@
+//! The video library: every MP4/MOV under DIR (and inside its archives) with a stable id,
+//! newest first, filtered and paged; metadata read by frameseek-core and cached by
+//! (path, size, mtime). Ids are a hash of the path, so every instance agrees on them.
+
+use crate::path::{encode_url_path, SafePath};
+use crate::probe::probe_object;
+use crate::vfs::{OpenError, Vfs};
+use frameseek_core::MediaInfo;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long one directory scan is reused.
+const SCAN_TTL: Duration = Duration::from_secs(2);
+/// How soon an unknown id may trigger a fresh scan.
+const MISS_RESCAN_AFTER: Duration = Duration::from_millis(200);
+/// Most metadata entries cached; past it the cache starts over.
+const MAX_META: usize = 20_000;
+/// Default and largest page sizes.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Largest page size.
+pub const MAX_LIMIT: usize = 500;
+
+/// File names the library lists.
+pub fn is_video(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".mp4", ".m4v", ".mov"].iter().any(|e| lower.ends_with(e))
+}
+
+/// One video found by a scan.
+#[derive(Debug, Clone)]
+pub struct Video {
+    /// Stable id (16 hex digits).
+    pub id: String,
+    /// Path under DIR, `/`-separated (archive members as `pack.tar/clips/a.mp4`).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time (an archive member has its archive's).
+    pub modified: SystemTime,
+}
+
+impl Video {
+    fn meta_key(&self) -> (String, u64, u128) {
+        let nanos = self
+            .modified
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        (self.path.clone(), self.size, nanos)
+    }
+
+    /// The path as a [`SafePath`].
+    pub fn safe_path(&self) -> Option<SafePath> {
+        SafePath::from_segments(self.path.split('/')).ok()
+    }
+}
+
+/// The id of a path: FNV-1a 64 in hex (deterministic across processes and machines).
+pub fn id_of(path: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+struct Scan {
+    at: Instant,
+    videos: Arc<Vec<Arc<Video>>>,
+    by_id: Arc<HashMap<String, Arc<Video>>>,
+}
+
+type MetaResult = Result<Arc<MediaInfo>, String>;
+
+/// Scans, id lookup and the metadata cache.
+pub struct Library {
+    vfs: Arc<Vfs>,
+    scan: tokio::sync::Mutex<Option<Scan>>,
+    meta: Mutex<HashMap<(String, u64, u128), MetaResult>>,
+}
+
+/// One page of the listing.
+#[derive(Serialize)]
+pub struct Page {
+    /// The videos on this page.
+    pub videos: Vec<ListItem>,
+    /// Videos matching the filter.
+    pub total: usize,
+    /// This page (1-based).
+    pub page: usize,
+    /// Number of pages.
+    pub pages: usize,
+}
+
+/// One listing entry.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListItem {
+    id: String,
+    path: String,
+    size: u64,
+    modified: String,
+    container: Option<String>,
+    duration: Option<f64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    codec: Option<String>,
+    frame_count: Option<usize>,
+    urls: Urls,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Where to fetch a video's bytes, stream and picture.
+#[derive(Serialize)]
+pub struct Urls {
+    media: String,
+    /// Filled by the HLS routes.
+    hls: Option<String>,
+    thumbnail: String,
+}
+
+impl Library {
+    /// A library over `vfs`.
+    pub fn new(vfs: Arc<Vfs>) -> Self {
+        Library {
+            vfs,
+            scan: tokio::sync::Mutex::new(None),
+            meta: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The current scan, refreshed when older than `max_age`.
+    async fn videos(
+        &self,
+        max_age: Duration,
+    ) -> std::io::Result<(Arc<Vec<Arc<Video>>>, Arc<HashMap<String, Arc<Video>>>)> {
+        let mut guard = self.scan.lock().await;
+        if let Some(scan) = guard.as_ref() {
+            if scan.at.elapsed() < max_age {
+                return Ok((scan.videos.clone(), scan.by_id.clone()));
+            }
+        }
+        let listed = self.vfs.list(is_video).await?;
+        let mut videos: Vec<Arc<Video>> = listed
+            .into_iter()
+            .map(|l| {
+                Arc::new(Video {
+                    id: id_of(&l.path),
+                    path: l.path,
+                    size: l.len,
+                    modified: l.modified,
+                })
+            })
+            .collect();
+        // Newest first; ties by path so pages are stable.
+        videos.sort_by(|a, b| {
+            b.modified
+                .cmp(&a.modified)
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        let by_id: HashMap<String, Arc<Video>> =
+            videos.iter().map(|v| (v.id.clone(), v.clone())).collect();
+        let scan = Scan {
+            at: Instant::now(),
+            videos: Arc::new(videos),
+            by_id: Arc::new(by_id),
+        };
+        let out = (scan.videos.clone(), scan.by_id.clone());
+        *guard = Some(scan);
+        Ok(out)
+    }
+
+    /// The video with `id`, rescanning once if it is not in a recent scan.
+    pub async fn find(&self, id: &str) -> std::io::Result<Option<Arc<Video>>> {
+        let (_, by_id) = self.videos(SCAN_TTL).await?;
+        if let Some(v) = by_id.get(id) {
+            return Ok(Some(v.clone()));
+        }
+        let (_, by_id) = self.videos(MISS_RESCAN_AFTER).await?;
+        Ok(by_id.get(id).cloned())
+    }
+
+    /// Metadata of a video, from the cache or read with frameseek-core.
+    pub async fn metadata(&self, video: &Video) -> MetaResult {
+        let key = video.meta_key();
+        if let Some(hit) = self.cache().get(&key) {
+            return hit.clone();
+        }
+        let result = self.read_metadata(video).await;
+        let mut cache = self.cache();
+        if cache.len() >= MAX_META {
+            cache.clear();
+        }
+        cache.insert(key, result.clone());
+        result
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u64, u128), MetaResult>> {
+        self.meta.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn read_metadata(&self, video: &Video) -> MetaResult {
+        let path = video.safe_path().ok_or_else(|| "bad path".to_string())?;
+        let object = self.vfs.open(&path).await.map_err(|e| match e {
+            OpenError::NotFound | OpenError::Directory => "video no longer exists".to_string(),
+            OpenError::Forbidden => "video is not readable".to_string(),
+            OpenError::Compressed => "video is compressed inside its archive".to_string(),
+            OpenError::Failed(m) => m,
+        })?;
+        match tokio::task::spawn_blocking(move || probe_object(object.as_ref())).await {
+            Ok(Ok(info)) => Ok(Arc::new(info)),
+            Ok(Err(e)) => Err(format!("{e:#}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// One page of videos whose path contains `q` (case-insensitive).
+    pub async fn page(&self, q: Option<&str>, page: usize, limit: usize) -> std::io::Result<Page> {
+        let (videos, _) = self.videos(SCAN_TTL).await?;
+        let q = q.map(str::to_lowercase).filter(|q| !q.is_empty());
+        let matching: Vec<&Arc<Video>> = videos
+            .iter()
+            .filter(|v| q.as_ref().is_none_or(|q| v.path.to_lowercase().contains(q)))
+            .collect();
+        let total = matching.len();
+        let pages = total.div_ceil(limit);
+        let start = page.saturating_sub(1).saturating_mul(limit);
+        let mut items = Vec::new();
+        for video in matching.iter().skip(start).take(limit) {
+            let meta = self.metadata(video).await;
+            items.push(list_item(video, meta));
+        }
+        Ok(Page {
+            videos: items,
+            total,
+            page,
+            pages,
+        })
+    }
+}
+
+fn list_item(video: &Video, meta: MetaResult) -> ListItem {
+    let (info, error) = match meta {
+        Ok(info) => (Some(info), None),
+        Err(e) => (None, Some(e)),
+    };
+    let info = info.as_deref();
+    ListItem {
+        id: video.id.clone(),
+        path: video.path.clone(),
+        size: video.size,
+        modified: rfc3339(video.modified),
+        container: info.map(|i| i.container.clone()),
+        duration: info.map(|i| i.duration),
+        width: info.and_then(|i| i.width),
+        height: info.and_then(|i| i.height),
+        codec: info.and_then(|i| i.codec.clone()),
+        frame_count: info.and_then(|i| i.frame_count),
+        urls: Urls {
+            media: format!("/media/{}", encode_url_path(&video.path)),
+            hls: None,
+            thumbnail: format!("/api/videos/{}/thumbnail", video.id),
+        },
+        error,
+    }
+}
+
+/// `2026-11-21T05:32:47Z` (UTC, whole seconds).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable() {
+        assert_eq!(id_of("a.mp4"), id_of("a.mp4"));
+        assert_ne!(id_of("a.mp4"), id_of("b.mp4"));
+        assert_eq!(id_of("").len(), 16);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn video_names() {
+        assert!(is_video("a/B.MP4"));
+        assert!(is_video("x.mov"));
+        assert!(!is_video("x.tar"));
+    }
+}

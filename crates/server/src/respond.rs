@@ -1,0 +1,226 @@
+//! HTTP answers for one [`Object`]: conditionals, then ranges (200 / 206 / multipart 206 /
+//! 416), validators and caching headers, and a body streamed from storage, never read into
+//! memory whole. Shared by `/media`, thumbnails and the web package.
+
+use crate::conditional::{self, Outcome, Validators};
+use crate::range::{self, RangeDecision};
+use crate::storage::{ByteStream, Object};
+use bytes::Bytes;
+use futures_util::Stream;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, StatusCode};
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
+use std::io;
+use std::ops::Range;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use warp::reply::{Reply, Response};
+
+/// How a kind of resource is cached and typed.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// `Cache-Control`.
+    pub cache_control: &'static str,
+}
+
+/// Answers a GET or HEAD for `object`.
+pub fn serve(
+    method: &Method,
+    headers: &HeaderMap,
+    object: Arc<dyn Object>,
+    policy: Policy,
+) -> Response {
+    let len = object.len();
+    let validators = Validators {
+        etag: format!("\"{}\"", object.version()),
+        last_modified: object.modified(),
+    };
+    let head = method == Method::HEAD;
+    let honor_range = match conditional::evaluate(headers, true, &validators) {
+        Outcome::Failed => {
+            return with_validators(empty(StatusCode::PRECONDITION_FAILED), &validators, policy)
+        }
+        Outcome::NotModified => {
+            return with_validators(empty(StatusCode::NOT_MODIFIED), &validators, policy)
+        }
+        Outcome::Proceed { honor_range } => honor_range,
+    };
+    let range_header = if honor_range {
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok())
+    } else {
+        None
+    };
+    let mut response = match range::decide(range_header, len) {
+        RangeDecision::Full => {
+            let mut r = body(head, object, vec![Piece::Range(0..len)]);
+            set(&mut r, header::CONTENT_LENGTH, len.to_string());
+            set(
+                &mut r,
+                header::CONTENT_TYPE,
+                policy.content_type.to_string(),
+            );
+            r
+        }
+        RangeDecision::Unsatisfiable => {
+            let mut r = empty(StatusCode::RANGE_NOT_SATISFIABLE);
+            set(&mut r, header::CONTENT_RANGE, range::unsatisfied_range(len));
+            set(&mut r, header::CONTENT_LENGTH, "0".to_string());
+            r
+        }
+        RangeDecision::Partial(ranges) => match ranges.as_slice() {
+            [one] => {
+                let mut r = body(head, object, vec![Piece::Range(one.clone())]);
+                *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+                set(
+                    &mut r,
+                    header::CONTENT_RANGE,
+                    range::content_range(one, len),
+                );
+                set(
+                    &mut r,
+                    header::CONTENT_LENGTH,
+                    (one.end - one.start).to_string(),
+                );
+                set(
+                    &mut r,
+                    header::CONTENT_TYPE,
+                    policy.content_type.to_string(),
+                );
+                r
+            }
+            _ => multipart(head, object, &ranges, len, policy),
+        },
+    };
+    set(&mut response, header::ACCEPT_RANGES, "bytes".to_string());
+    with_validators(response, &validators, policy)
+}
+
+/// A multipart/byteranges 206 (RFC 9110 section 14.6); the length is computed up front.
+fn multipart(
+    head: bool,
+    object: Arc<dyn Object>,
+    ranges: &[Range<u64>],
+    len: u64,
+    policy: Policy,
+) -> Response {
+    let boundary = boundary();
+    let mut pieces = Vec::with_capacity(ranges.len() * 2 + 1);
+    let mut total: u64 = 0;
+    for (i, r) in ranges.iter().enumerate() {
+        let part_head = format!(
+            "{}--{boundary}\r\nContent-Type: {}\r\nContent-Range: {}\r\n\r\n",
+            if i == 0 { "" } else { "\r\n" },
+            policy.content_type,
+            range::content_range(r, len)
+        );
+        total += part_head.len() as u64 + (r.end - r.start);
+        pieces.push(Piece::Bytes(Bytes::from(part_head)));
+        pieces.push(Piece::Range(r.clone()));
+    }
+    let tail = format!("\r\n--{boundary}--\r\n");
+    total += tail.len() as u64;
+    pieces.push(Piece::Bytes(Bytes::from(tail)));
+    let mut r = body(head, object, pieces);
+    *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+    set(&mut r, header::CONTENT_LENGTH, total.to_string());
+    set(
+        &mut r,
+        header::CONTENT_TYPE,
+        format!("multipart/byteranges; boundary={boundary}"),
+    );
+    r
+}
+
+/// A boundary that will not occur in the parts: 128 random bits.
+fn boundary() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let a = RandomState::new().hash_one(n);
+    let b = RandomState::new().hash_one(a);
+    format!("frameseek-{a:016x}{b:016x}")
+}
+
+fn with_validators(mut r: Response, v: &Validators, policy: Policy) -> Response {
+    set(&mut r, header::ETAG, v.etag.clone());
+    set(&mut r, header::LAST_MODIFIED, v.last_modified_header());
+    set(
+        &mut r,
+        header::CACHE_CONTROL,
+        policy.cache_control.to_string(),
+    );
+    set(
+        &mut r,
+        header::X_CONTENT_TYPE_OPTIONS,
+        "nosniff".to_string(),
+    );
+    r
+}
+
+fn set(r: &mut Response, name: header::HeaderName, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().insert(name, v);
+    }
+}
+
+/// An empty response with a status.
+pub fn empty(status: StatusCode) -> Response {
+    let mut r = Response::default();
+    *r.status_mut() = status;
+    r
+}
+
+/// A 200 whose body streams `pieces` (empty for HEAD: the headers still say the length).
+fn body(head: bool, object: Arc<dyn Object>, pieces: Vec<Piece>) -> Response {
+    if head {
+        return empty(StatusCode::OK);
+    }
+    warp::reply::stream(PieceStream {
+        object,
+        pieces: pieces.into(),
+        current: None,
+    })
+    .into_response()
+}
+
+/// Part of a body: literal bytes (multipart headers) or a byte range of the object.
+enum Piece {
+    Bytes(Bytes),
+    Range(Range<u64>),
+}
+
+/// Streams pieces in order, opening each range's stream only when it is reached.
+struct PieceStream {
+    object: Arc<dyn Object>,
+    pieces: VecDeque<Piece>,
+    current: Option<ByteStream>,
+}
+
+impl Stream for PieceStream {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some(current) = self.current.as_mut() {
+                match current.as_mut().poll_next(cx) {
+                    Poll::Ready(None) => self.current = None,
+                    other => return other,
+                }
+            }
+            match self.pieces.pop_front() {
+                None => return Poll::Ready(None),
+                Some(Piece::Bytes(b)) => return Poll::Ready(Some(Ok(b))),
+                Some(Piece::Range(r)) => {
+                    if r.start < r.end {
+                        let object = Arc::clone(&self.object);
+                        self.current = Some(object.read_range(r));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Everything a request handler may need, built once from the [`Config`]: the media tree,
+//! the library, the thumbnail maker, the web package, CORS policy and metrics.
+
+use crate::config::Config;
+use crate::cors::CorsPolicy;
+use crate::library::Library;
+use crate::metrics::Metrics;
+use crate::storage::LocalStorage;
+use crate::thumbnail::Thumbnails;
+use crate::vfs::Vfs;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Shared server state.
+pub struct AppState {
+    /// Files and archive members under DIR.
+    pub vfs: Arc<Vfs>,
+    /// Listing and metadata.
+    pub library: Library,
+    /// Thumbnail maker.
+    pub thumbnails: Thumbnails,
+    /// The web package served at `/`, if one was found.
+    pub web: Option<LocalStorage>,
+    /// CORS policy.
+    pub cors: CorsPolicy,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The cache directory in use.
+    pub cache_dir: PathBuf,
+}
+
+impl AppState {
+    /// Builds the state; fails if DIR is missing.
+    pub fn new(config: &Config) -> Result<Arc<Self>> {
+        let storage = LocalStorage::new(&config.media_dir)
+            .with_context(|| format!("cannot serve {}", config.media_dir.display()))?;
+        let vfs = Arc::new(Vfs::new(Arc::new(storage)));
+        let metrics = Arc::new(Metrics::default());
+        let cache_dir = config.resolved_cache_dir();
+        let web = match config.resolved_web_dir() {
+            Some(dir) => Some(
+                LocalStorage::new(&dir)
+                    .with_context(|| format!("cannot serve the web package {}", dir.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Arc::new(AppState {
+            library: Library::new(Arc::clone(&vfs)),
+            thumbnails: Thumbnails::new(
+                cache_dir.join("thumbnails"),
+                config.ffmpeg.clone(),
+                Arc::clone(&metrics),
+            ),
+            vfs,
+            web,
+            cors: CorsPolicy::new(config.cors_origins.clone()),
+            metrics,
+            cache_dir,
+        }))
+    }
+}
