@@ -14,6 +14,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod hls;
 pub mod index;
 pub mod mp4;
 pub mod plan;
