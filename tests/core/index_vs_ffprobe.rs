@@ -197,3 +197,82 @@ fn probe_json_agrees_with_ffprobe() {
     }
     let _ = MediaInfo::from_movie;
 }
+
+/// Rewrites the (single) elst of a moov-last file, fixing the enclosing box sizes.
+fn with_edits(data: &[u8], edits: &[(u32, i32)]) -> Vec<u8> {
+    let at = data.windows(4).rposition(|w| w == b"elst").expect("elst") - 4;
+    let old = u32::from_be_bytes(data[at..at + 4].try_into().expect("size")) as usize;
+    let mut elst = Vec::new();
+    elst.extend_from_slice(&((16 + 12 * edits.len()) as u32).to_be_bytes());
+    elst.extend_from_slice(b"elst\0\0\0\0");
+    elst.extend_from_slice(&(edits.len() as u32).to_be_bytes());
+    for &(duration, media_time) in edits {
+        elst.extend_from_slice(&duration.to_be_bytes());
+        elst.extend_from_slice(&media_time.to_be_bytes());
+        elst.extend_from_slice(&0x0001_0000u32.to_be_bytes());
+    }
+    let grow = elst.len() as i64 - old as i64;
+    let mut out = [&data[..at], &elst[..], &data[at + old..]].concat();
+    // Enclosing boxes (edts, trak, moov) start before `at` and contain it.
+    for kind in [b"edts", b"trak", b"moov"] {
+        let pos = out[..at]
+            .windows(4)
+            .rposition(|w| w == kind)
+            .expect("parent")
+            - 4;
+        let size = u32::from_be_bytes(out[pos..pos + 4].try_into().expect("size")) as i64;
+        out[pos..pos + 4].copy_from_slice(&((size + grow) as u32).to_be_bytes());
+    }
+    out
+}
+
+#[test]
+fn empty_and_offset_edits_match_ffprobe() {
+    let f = video_fixtures()
+        .into_iter()
+        .find(|f| f.file == "h264_bframes_editlist.mp4")
+        .expect("fixture");
+    let data = std::fs::read(f.path()).expect("read");
+    let dir = std::env::temp_dir().join(format!("frameseek-edits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // Movie timescale 1000: a 500 ms empty edit, then the media from its B-frame delay;
+    // and a media edit that starts mid-GOP and ends early (frames outside are discarded).
+    for (name, edits) in [
+        ("empty_edit.mp4", vec![(500u32, -1i32), (3000, 1024)]),
+        ("mid_gop_edit.mp4", vec![(1000, 1024 + 512 * 10)]),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, with_edits(&data, &edits)).expect("write");
+        let movie = read(&path);
+        let track = movie.video_track().expect("video");
+        let packets = ffprobe_packets(&path, 0);
+        for (s, p) in track.index.samples().zip(&packets) {
+            assert_eq!(Some(s.pts), p.pts, "{name} sample {}: pts", s.index);
+            assert_eq!(Some(s.dts), p.dts, "{name} sample {}: dts", s.index);
+            assert_eq!(s.discard, p.discard, "{name} sample {}: discard", s.index);
+        }
+        let v = track
+            .codec
+            .as_ref()
+            .expect("codec")
+            .video
+            .clone()
+            .expect("video");
+        let frames = reference_frames(&path, v.coded_width as usize, v.coded_height as usize);
+        assert_eq!(
+            track.index.frame_count(),
+            frames.len(),
+            "{name}: frame count"
+        );
+        // Frame k of the index is the k-th picture ffmpeg shows: its barcode is the frame
+        // number the same sample has in the unedited source.
+        let source = read(&f.path());
+        let source = &source.video_track().expect("video").index;
+        for (k, luma) in frames.iter().enumerate() {
+            let sample = track.index.frame_sample(k).expect("frame");
+            let code = barcode(luma, v.coded_width as usize) as usize;
+            assert_eq!(source.sample_frame(sample), Some(code), "{name}: frame {k}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

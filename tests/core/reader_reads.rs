@@ -104,3 +104,83 @@ fn prefetch_hints_find_a_trailing_moov_in_two_reads() {
         assert!(reads <= limit, "{name}: {reads} reads");
     }
 }
+
+fn find_top(data: &[u8], kind: &[u8; 4]) -> Option<(usize, usize)> {
+    let mut pos = 0;
+    for (k, size) in top_level(data) {
+        if &k == kind {
+            return Some((pos, size));
+        }
+        pos += size;
+    }
+    None
+}
+
+fn index_of(data: &[u8]) -> Vec<(u64, u32, i64, bool)> {
+    let movie = frameseek_core::read_movie(
+        data.len() as u64,
+        |a, b| -> Result<Vec<u8>, frameseek_core::Error> {
+            Ok(data[a as usize..(b as usize).min(data.len())].to_vec())
+        },
+    )
+    .expect("movie");
+    movie
+        .video_track()
+        .expect("video")
+        .index
+        .samples()
+        .map(|s| (s.offset, s.size, s.pts, s.sync))
+        .collect()
+}
+
+#[test]
+fn largesize_size_zero_and_padding_boxes_read_the_same() {
+    let fixture = |name: &str| {
+        let f = video_fixtures()
+            .into_iter()
+            .find(|f| f.file == name)
+            .expect("fixture");
+        std::fs::read(f.path()).expect("read")
+    };
+    // moov last: ffmpeg reserves a `free` box before mdat for a 64-bit size; use it.
+    let data = fixture("h264_bframes_editlist.mp4");
+    let want = index_of(&data);
+    let (free, free_size) = find_top(&data, b"free").expect("free before mdat");
+    assert_eq!(free_size, 8);
+    let (mdat, mdat_size) = find_top(&data, b"mdat").expect("mdat");
+    assert_eq!(mdat, free + 8);
+    let mut wide = data.clone();
+    wide[free..free + 4].copy_from_slice(&1u32.to_be_bytes());
+    wide[free + 4..free + 8].copy_from_slice(b"mdat");
+    wide[free + 8..free + 16].copy_from_slice(&((mdat_size + 8) as u64).to_be_bytes());
+    assert_eq!(index_of(&wide), want, "64-bit mdat");
+    // The same slot as a QuickTime `wide` box.
+    let mut qt = data.clone();
+    qt[free + 4..free + 8].copy_from_slice(b"wide");
+    assert_eq!(index_of(&qt), want, "wide box");
+    // moov first: the last box (mdat) with size 0 runs to the end of the file.
+    let data = fixture("h264_faststart.mp4");
+    let want = index_of(&data);
+    let (mdat, mdat_size) = find_top(&data, b"mdat").expect("mdat");
+    assert_eq!(mdat + mdat_size, data.len(), "mdat is last");
+    let mut open = data.clone();
+    open[mdat..mdat + 4].copy_from_slice(&0u32.to_be_bytes());
+    assert_eq!(index_of(&open), want, "size-0 mdat");
+    // A `skip` box in front of everything (ftyp not first) and trailing zero padding.
+    let mut padded = Vec::from(&b"\0\0\0\x10skip01234567"[..]);
+    padded.extend_from_slice(&data);
+    let moved: Vec<_> = want.iter().map(|&(o, s, p, k)| (o + 16, s, p, k)).collect();
+    let stco_fixed = {
+        // Shift chunk offsets by 16 so the samples are found where they now are.
+        let mut d = padded.clone();
+        let at = d.windows(4).position(|w| w == b"stco").expect("stco");
+        let n = u32::from_be_bytes(d[at + 8..at + 12].try_into().expect("count")) as usize;
+        for i in 0..n {
+            let p = at + 12 + 4 * i;
+            let v = u32::from_be_bytes(d[p..p + 4].try_into().expect("offset")) + 16;
+            d[p..p + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        d
+    };
+    assert_eq!(index_of(&stco_fixed), moved, "skip box first");
+}
