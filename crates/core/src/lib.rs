@@ -12,6 +12,8 @@
 //! `mp4-atom` decodes every box type into owned structs, which costs code size and memory.
 //! SPS parsing uses `h264-reader`.
 
+#![warn(missing_docs)]
+
 pub mod codec;
 pub mod error;
 pub mod hls;
