@@ -1,5 +1,5 @@
-//! The web package at `/` (files from `--web-dir`, default `web/dist`), and when there is
-//! none, a small built-in library page: a grid of thumbnails from `/api/videos`. Also the
+//! The web package at `/` (files from `--web-dir`, default `web/dist`), and when it has no
+//! index.html, a small built-in library page: a grid of thumbnails from `/api/videos`. Also the
 //! fallback for every unmatched path (404, JSON under `/api/`).
 
 use super::{json_error, method_not_allowed, text, with_state, NO_CACHE};
@@ -78,6 +78,8 @@ async fn handle(
                 cache_control: NO_CACHE,
             },
         ),
+        // A web directory without an index page still gets the library page at `/`.
+        _ if path == "/" || path == "/index.html" => builtin_page(),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
