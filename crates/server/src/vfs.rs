@@ -56,13 +56,7 @@ impl Vfs {
     }
 
     async fn open_entry(&self, path: &SafePath) -> Result<Entry, OpenError> {
-        let storage = Arc::clone(&self.storage);
-        let path = path.clone();
-        match tokio::task::spawn_blocking(move || storage.open(&path)).await {
-            Ok(Ok(entry)) => Ok(entry),
-            Ok(Err(e)) => Err(OpenError::from_io(e)),
-            Err(e) => Err(OpenError::Failed(e.to_string())),
-        }
+        self.storage.open(path).await.map_err(OpenError::from_io)
     }
 
     /// Opens a file, or a member of an archive on the path (`pack.tar/clips/a.mp4`).
@@ -119,10 +113,7 @@ impl Vfs {
     /// every archive whose name passes it (as `pack.tar/clips/a.mp4`, with the archive's
     /// modification time).
     pub async fn list(&self, wanted: fn(&str) -> bool) -> io::Result<Vec<Listed>> {
-        let storage = Arc::clone(&self.storage);
-        let files = tokio::task::spawn_blocking(move || storage.list())
-            .await
-            .map_err(io::Error::other)??;
+        let files = self.storage.list().await?;
         let mut out = Vec::new();
         for file in files {
             if wanted(&file.path) {

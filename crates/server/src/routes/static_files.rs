@@ -51,25 +51,24 @@ async fn handle(
     let Ok(safe) = SafePath::from_raw(relative) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
-    let opened = tokio::task::spawn_blocking(move || {
-        match web.open(&safe)? {
-            Entry::File(object) => Ok((object, safe)),
-            Entry::Directory => {
-                // A folder answers with its index.html.
-                let mut segments = safe.segments().to_vec();
-                segments.push("index.html".into());
-                let index = SafePath::from_segments(segments)
-                    .map_err(|_| std::io::Error::from(std::io::ErrorKind::NotFound))?;
-                match web.open(&index)? {
-                    Entry::File(object) => Ok((object, index)),
-                    Entry::Directory => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
-                }
+    let opened = match web.open(&safe).await {
+        Ok(Entry::File(object)) => Ok((object, safe)),
+        Ok(Entry::Directory) => {
+            // A folder answers with its index.html.
+            let mut segments = safe.segments().to_vec();
+            segments.push("index.html".into());
+            match SafePath::from_segments(segments) {
+                Ok(index) => match web.open(&index).await {
+                    Ok(Entry::File(object)) => Ok((object, index)),
+                    _ => Err(()),
+                },
+                Err(_) => Err(()),
             }
         }
-    })
-    .await;
+        Err(_) => Err(()),
+    };
     match opened {
-        Ok(Ok((object, safe))) => respond::serve(
+        Ok((object, safe)) => respond::serve(
             &method,
             &headers,
             object,

@@ -1,10 +1,12 @@
 //! Local files under one root directory. Every open resolves symlinks and checks that the
 //! real path is still under the root (and, on Linux, that the opened descriptor is), so a
-//! symlink that leaves the root is refused rather than followed.
+//! symlink that leaves the root is refused rather than followed. Opens run on the async
+//! worker (metadata only, as nginx does); data reads follow `Object::read_cached`.
 
 use super::{ByteStream, Entry, Listed, Object, ReadAtStream, Storage};
 use crate::path::SafePath;
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io;
@@ -21,6 +23,8 @@ const MAX_DEPTH: usize = 32;
 #[derive(Debug, Clone)]
 pub struct LocalStorage {
     root: PathBuf,
+    /// The root directory, open (for `openat2` relative to it).
+    root_dir: Arc<File>,
 }
 
 impl LocalStorage {
@@ -33,7 +37,8 @@ impl LocalStorage {
                 format!("{} is not a directory", root.display()),
             ));
         }
-        Ok(LocalStorage { root })
+        let root_dir = Arc::new(File::open(&root)?);
+        Ok(LocalStorage { root, root_dir })
     }
 
     /// The canonical root.
@@ -104,12 +109,45 @@ impl LocalStorage {
 }
 
 impl Storage for LocalStorage {
-    fn open(&self, path: &SafePath) -> io::Result<Entry> {
-        let mut full = self.root.clone();
-        for segment in path.segments() {
-            full.push(segment);
+    fn open<'a>(&'a self, path: &'a SafePath) -> BoxFuture<'a, io::Result<Entry>> {
+        Box::pin(std::future::ready(self.open_now(path)))
+    }
+
+    fn list(&self) -> BoxFuture<'_, io::Result<Vec<Listed>>> {
+        let this = self.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || this.list_now())
+                .await
+                .map_err(io::Error::other)?
+        })
+    }
+}
+
+impl LocalStorage {
+    /// Opens `path` now (metadata system calls only). On Linux one `openat2` with
+    /// `RESOLVE_BENEATH` resolves the path and refuses any escape from the root; where that
+    /// is unavailable or refuses (an escape, or an absolute symlink that may still point
+    /// inside), the path is canonicalised and checked instead.
+    pub fn open_now(&self, path: &SafePath) -> io::Result<Entry> {
+        let relative: PathBuf = path.segments().iter().collect();
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
+            use rustix::io::Errno;
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
+            let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+            match openat2(&*self.root_dir, &relative, flags, Mode::empty(), resolve) {
+                Ok(fd) => return self.entry(File::from(fd), self.root.join(&relative)),
+                Err(Errno::XDEV | Errno::LOOP | Errno::NOSYS | Errno::PERM | Errno::AGAIN) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
-        let real = std::fs::canonicalize(&full)?;
+        self.open_canonical(&relative)
+    }
+
+    /// Opens by canonicalising the path and checking it (and, on Linux, the descriptor).
+    fn open_canonical(&self, relative: &Path) -> io::Result<Entry> {
+        let real = std::fs::canonicalize(self.root.join(relative))?;
         self.contained(&real)?;
         // Check the type before opening: opening a FIFO would block.
         let meta = std::fs::metadata(&real)?;
@@ -117,10 +155,7 @@ impl Storage for LocalStorage {
             return Ok(Entry::Directory);
         }
         if !meta.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                "not a regular file",
-            ));
+            return Err(not_regular());
         }
         let file = File::open(&real)?;
         #[cfg(target_os = "linux")]
@@ -131,28 +166,38 @@ impl Storage for LocalStorage {
             let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
             self.contained(&opened)?;
         }
+        self.entry(file, real)
+    }
+
+    /// The entry for an opened descriptor.
+    fn entry(&self, file: File, path: PathBuf) -> io::Result<Entry> {
         let meta = file.metadata()?;
+        if meta.is_dir() {
+            return Ok(Entry::Directory);
+        }
         if !meta.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                "not a regular file",
-            ));
+            return Err(not_regular());
         }
         Ok(Entry::File(Arc::new(LocalFile {
             file,
-            path: real,
+            path,
             len: meta.len(),
             modified: meta.modified().unwrap_or(UNIX_EPOCH),
         })))
     }
 
-    fn list(&self) -> io::Result<Vec<Listed>> {
+    /// Walks the tree (blocking).
+    pub fn list_now(&self) -> io::Result<Vec<Listed>> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         seen.insert(self.root.clone());
         self.walk(&self.root.clone(), "", 0, &mut seen, &mut out);
         Ok(out)
     }
+}
+
+fn not_regular() -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, "not a regular file")
 }
 
 /// An open local file; length and mtime as of the open.
@@ -196,6 +241,33 @@ impl Object for LocalFile {
         let mut buf = vec![0u8; len];
         self.file.read_exact_at(&mut buf, offset)?;
         Ok(Bytes::from(buf))
+    }
+    #[cfg(target_os = "linux")]
+    fn read_cached(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
+        use rustix::io::{preadv2, Errno, ReadWriteFlags};
+        let mut buf = vec![0u8; len];
+        let mut filled = 0;
+        while filled < len {
+            let mut slices = [io::IoSliceMut::new(&mut buf[filled..])];
+            match preadv2(
+                &self.file,
+                &mut slices,
+                offset + filled as u64,
+                ReadWriteFlags::NOWAIT,
+            ) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(Errno::INTR) => continue,
+                // Not in memory (AGAIN), or no RWF_NOWAIT here: read on the blocking pool.
+                Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => break,
+                Err(e) => return Some(Err(e.into())),
+            }
+        }
+        if filled == 0 {
+            return None;
+        }
+        buf.truncate(filled);
+        Some(Ok(Bytes::from(buf)))
     }
     fn ffmpeg_input(&self) -> Option<String> {
         self.path.to_str().map(|p| format!("file:{p}"))

@@ -12,6 +12,7 @@ pub use stream::{ByteStream, ReadAtStream};
 
 use crate::path::SafePath;
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
@@ -36,6 +37,12 @@ pub trait Object: Send + Sync + 'static {
     /// Reads exactly `len` bytes at `offset` (blocking: call it from a blocking thread).
     /// Fails with `UnexpectedEof` if the object is shorter than that now.
     fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes>;
+    /// Reads up to `len` bytes at `offset` only if that cannot block (the bytes are in
+    /// memory, e.g. the page cache): `None` means "use [`Object::read_at`] on a blocking
+    /// thread". Safe to call on an async worker.
+    fn read_cached(&self, _offset: u64, _len: usize) -> Option<io::Result<Bytes>> {
+        None
+    }
     /// How ffmpeg can open this object: a local path or a `subfile,,...:path` URL.
     fn ffmpeg_input(&self) -> Option<String>;
     /// The bytes in `range` as a stream of chunks (at most [`CHUNK`] each).
@@ -61,12 +68,12 @@ pub struct Listed {
     pub modified: SystemTime,
 }
 
-/// A tree of objects under one root (blocking calls; run them on a blocking thread).
+/// A tree of objects under one root.
 pub trait Storage: Send + Sync + 'static {
     /// Opens what `path` names. Paths that leave the root (through symlinks) fail with
     /// `PermissionDenied`; missing ones with `NotFound`.
-    fn open(&self, path: &SafePath) -> io::Result<Entry>;
+    fn open<'a>(&'a self, path: &'a SafePath) -> BoxFuture<'a, io::Result<Entry>>;
     /// Every regular file under the root (hidden names skipped, symlinks that leave the
     /// root skipped), in no particular order.
-    fn list(&self) -> io::Result<Vec<Listed>>;
+    fn list(&self) -> BoxFuture<'_, io::Result<Vec<Listed>>>;
 }

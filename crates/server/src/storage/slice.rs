@@ -48,6 +48,16 @@ impl Object for Slice {
         }
         self.inner.read_at(self.offset + offset, len)
     }
+    fn read_cached(&self, offset: u64, len: usize) -> Option<io::Result<Bytes>> {
+        let end = offset.checked_add(len as u64);
+        if end.is_none_or(|end| end > self.len) {
+            return Some(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "read past the end of the member",
+            )));
+        }
+        self.inner.read_cached(self.offset + offset, len)
+    }
     fn ffmpeg_input(&self) -> Option<String> {
         let path = self.inner.ffmpeg_input()?;
         if path.contains(',') {

@@ -1,6 +1,7 @@
-//! A body stream over positioned reads: each chunk is read on tokio's blocking pool while
-//! the previous one is being written to the socket (one read ahead), so memory per stream
-//! stays at two chunks and the disk and the network overlap.
+//! A body stream over positioned reads. Bytes already in memory (the page cache) are read
+//! right on the async worker, as nginx does; a read that would wait for the disk goes to
+//! tokio's blocking pool, with one chunk read ahead while the previous one is written out.
+//! Memory per stream stays at two chunks.
 
 use super::{Object, CHUNK};
 use bytes::Bytes;
@@ -38,12 +39,17 @@ impl ReadAtStream {
         }
     }
 
+    /// Size of the next read (0 at the end).
+    fn next_len(&self) -> usize {
+        (self.end - self.next).min(CHUNK as u64) as usize
+    }
+
+    /// Starts the next read on the blocking pool.
     fn start_read(&mut self) {
-        let remaining = self.end - self.next;
-        if remaining == 0 {
+        let n = self.next_len();
+        if n == 0 {
             return;
         }
-        let n = remaining.min(CHUNK as u64) as usize;
         let offset = self.next;
         self.next += n as u64;
         let object = Arc::clone(&self.object);
@@ -61,7 +67,21 @@ impl Stream for ReadAtStream {
             return Poll::Ready(None);
         }
         if self.pending.is_none() {
-            self.start_read();
+            let n = self.next_len();
+            if n == 0 {
+                return Poll::Ready(None);
+            }
+            match self.object.read_cached(self.next, n) {
+                Some(Ok(bytes)) if !bytes.is_empty() => {
+                    self.next += bytes.len() as u64;
+                    return Poll::Ready(Some(Ok(bytes)));
+                }
+                Some(Err(e)) => {
+                    self.failed = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                _ => self.start_read(),
+            }
         }
         let Some(handle) = self.pending.as_mut() else {
             return Poll::Ready(None);
