@@ -25,7 +25,13 @@ pub struct ReadAtStream {
     end: u64,
     pending: Option<JoinHandle<io::Result<Bytes>>>,
     failed: bool,
+    /// Bytes read inline since this stream last let other tasks run.
+    since_yield: usize,
 }
+
+/// After this many bytes read inline, the stream yields once so that one fast connection
+/// does not keep its worker from the others (nginx's `sendfile_max_chunk`, in spirit).
+const YIELD_EVERY: usize = 1024 * 1024;
 
 impl ReadAtStream {
     /// A stream of `range` of `object`.
@@ -36,6 +42,7 @@ impl ReadAtStream {
             end: range.end.max(range.start),
             pending: None,
             failed: false,
+            since_yield: 0,
         }
     }
 
@@ -71,9 +78,15 @@ impl Stream for ReadAtStream {
             if n == 0 {
                 return Poll::Ready(None);
             }
+            if self.since_yield >= YIELD_EVERY {
+                self.since_yield = 0;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             match self.object.read_cached(self.next, n) {
                 Some(Ok(bytes)) if !bytes.is_empty() => {
                     self.next += bytes.len() as u64;
+                    self.since_yield += bytes.len();
                     return Poll::Ready(Some(Ok(bytes)));
                 }
                 Some(Err(e)) => {
