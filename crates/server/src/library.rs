@@ -6,6 +6,7 @@ use crate::path::{encode_url_path, SafePath};
 use crate::probe::probe_object;
 use crate::vfs::{OpenError, Vfs};
 use frameseek_core::MediaInfo;
+use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,9 @@ const SCAN_TTL: Duration = Duration::from_secs(2);
 const MISS_RESCAN_AFTER: Duration = Duration::from_millis(200);
 /// Most metadata entries cached; past it the cache starts over.
 const MAX_META: usize = 20_000;
-/// Default and largest page sizes.
+/// Files probed at once while building a page.
+const PROBE_PARALLELISM: usize = 4;
+/// Default page size.
 pub const DEFAULT_LIMIT: usize = 50;
 /// Largest page size.
 pub const MAX_LIMIT: usize = 500;
@@ -229,17 +232,30 @@ impl Library {
         let total = matching.len();
         let pages = total.div_ceil(limit);
         let start = page.saturating_sub(1).saturating_mul(limit);
-        let mut items = Vec::new();
-        for video in matching.iter().skip(start).take(limit) {
-            let meta = self.metadata(video).await;
-            items.push(list_item(video, meta));
-        }
+        // Metadata for the page, a few files at a time (cached after the first listing).
+        let jobs: Vec<_> = matching
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|video| self.item(Arc::clone(video)))
+            .collect();
+        let items: Vec<ListItem> = futures_util::stream::iter(jobs)
+            .buffered(PROBE_PARALLELISM)
+            .collect()
+            .await;
         Ok(Page {
             videos: items,
             total,
             page,
             pages,
         })
+    }
+}
+
+impl Library {
+    async fn item(&self, video: Arc<Video>) -> ListItem {
+        let meta = self.metadata(&video).await;
+        list_item(&video, meta)
     }
 }
 
