@@ -790,3 +790,353 @@ fn aac_config(h: AdtsHeader) -> Option<CodecConfig> {
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::entry::tests::hex;
+    use crate::codec::h264::tests::AVCC_HIGH_13;
+
+    const VIDEO_PID: u16 = 0x100;
+    const AUDIO_PID: u16 = 0x101;
+
+    /// A minimal transport stream writer for the tests.
+    #[derive(Default)]
+    struct Mux {
+        out: Vec<u8>,
+        cc: std::collections::HashMap<u16, u8>,
+    }
+
+    impl Mux {
+        /// Writes `payload` as packets of `pid`, the first with PUSI; the last is padded
+        /// with adaptation-field stuffing.
+        fn write(&mut self, pid: u16, payload: &[u8]) {
+            let mut rest = payload;
+            let mut first = true;
+            loop {
+                let cc = self.cc.entry(pid).or_insert(0);
+                let mut p = vec![
+                    SYNC,
+                    (u8::from(first) << 6) | (pid >> 8) as u8,
+                    pid as u8,
+                    0x10 | *cc,
+                ];
+                *cc = (*cc + 1) & 15;
+                let room = PACKET - 4;
+                if rest.len() < room {
+                    // Adaptation field of `stuff` bytes (length byte included).
+                    let stuff = room - rest.len();
+                    p[3] |= 0x20;
+                    p.push((stuff - 1) as u8);
+                    if stuff > 1 {
+                        p.push(0);
+                        p.extend(std::iter::repeat_n(0xff, stuff - 2));
+                    }
+                }
+                let take = rest.len().min(PACKET - p.len());
+                p.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                self.out.extend_from_slice(&p);
+                first = false;
+                if rest.is_empty() {
+                    return;
+                }
+            }
+        }
+
+        fn section(&mut self, pid: u16, table_id: u8, body: &[u8]) {
+            let len = 5 + body.len() + 4;
+            let mut s = vec![
+                table_id,
+                0xb0 | (len >> 8) as u8,
+                len as u8,
+                0,
+                1,
+                0xc1,
+                0,
+                0,
+            ];
+            s.extend_from_slice(body);
+            let crc = crc32_mpeg2(&s);
+            s.extend_from_slice(&crc.to_be_bytes());
+            let mut payload = vec![0]; // pointer_field
+            payload.extend_from_slice(&s);
+            self.write(pid, &payload);
+        }
+
+        fn tables(&mut self, streams: &[(u8, u16)]) {
+            self.section(0, 0, &[0, 1, 0xf0, 0x00]); // program 1 -> PMT PID 0x1000
+            let mut body = vec![0xe1, 0x00, 0xf0, 0x00]; // PCR PID 0x100, no program info
+            for &(t, pid) in streams {
+                body.extend_from_slice(&[t, 0xe0 | (pid >> 8) as u8, pid as u8, 0xf0, 0]);
+            }
+            self.section(0x1000, 2, &body);
+        }
+
+        fn pes(&mut self, pid: u16, pts: Option<u64>, dts: Option<u64>, data: &[u8], sized: bool) {
+            let stream_id = if pid == VIDEO_PID { 0xe0 } else { 0xc0 };
+            let mut h = Vec::new();
+            let flags = match (pts, dts) {
+                (Some(_), Some(_)) => 0xc0,
+                (Some(_), None) => 0x80,
+                _ => 0,
+            };
+            let ts = |prefix: u8, v: u64| {
+                [
+                    (prefix << 4) | (((v >> 30) & 7) as u8) << 1 | 1,
+                    (v >> 22) as u8,
+                    (((v >> 15) & 0x7f) as u8) << 1 | 1,
+                    (v >> 7) as u8,
+                    ((v & 0x7f) as u8) << 1 | 1,
+                ]
+            };
+            if let Some(p) = pts {
+                h.extend_from_slice(&ts(if dts.is_some() { 3 } else { 2 }, p));
+            }
+            if let Some(d) = dts {
+                h.extend_from_slice(&ts(1, d));
+            }
+            let len = if sized { 3 + h.len() + data.len() } else { 0 };
+            let mut p = vec![0, 0, 1, stream_id, (len >> 8) as u8, len as u8, 0x80, flags];
+            p.push(h.len() as u8);
+            p.extend_from_slice(&h);
+            p.extend_from_slice(data);
+            self.write(pid, &p);
+        }
+    }
+
+    fn avc_sets() -> (Vec<u8>, Vec<u8>) {
+        let d = hex(AVCC_HIGH_13);
+        let sps_len = usize::from(u16::from_be_bytes([d[6], d[7]]));
+        let sps = d[8..8 + sps_len].to_vec();
+        let at = 8 + sps_len + 1;
+        let pps_len = usize::from(u16::from_be_bytes([d[at], d[at + 1]]));
+        (sps, d[at + 2..at + 2 + pps_len].to_vec())
+    }
+
+    fn access_unit(idr: bool, size: usize) -> Vec<u8> {
+        let (sps, pps) = avc_sets();
+        let mut au = vec![0, 0, 0, 1, 0x09, 0xf0];
+        if idr {
+            for s in [&sps, &pps] {
+                au.extend_from_slice(&[0, 0, 0, 1]);
+                au.extend_from_slice(s);
+            }
+        }
+        au.extend_from_slice(&[0, 0, 1, if idr { 0x65 } else { 0x41 }]);
+        au.extend((0..size).map(|i| (i % 200 + 1) as u8));
+        au
+    }
+
+    fn adts_frame(payload_len: usize, fill: u8) -> Vec<u8> {
+        let len = payload_len + 7;
+        let mut f = vec![
+            0xff,
+            0xf1,
+            0x4c,
+            0x80 | (len >> 11) as u8,
+            (len >> 3) as u8,
+            ((len & 7) << 5) as u8 | 0x1f,
+            0xfc,
+        ];
+        f.extend(std::iter::repeat_n(fill, payload_len));
+        f
+    }
+
+    #[test]
+    fn demuxes_synthetic_stream_and_unwraps_timestamps() {
+        let mut m = Mux::default();
+        m.tables(&[(0x1b, VIDEO_PID), (0x0f, AUDIO_PID), (0x15, 0x102)]);
+        // DTS crosses the 2^33 wrap between the second and third access unit.
+        let start = WRAP as u64 - 6000;
+        let mut want_dts = Vec::new();
+        for i in 0..6u64 {
+            let dts = (start + i * 3000) % WRAP as u64;
+            let pts = (dts + 3000) % WRAP as u64;
+            want_dts.push(start as i64 + i as i64 * 3000);
+            // Large access units span many packets; unsized PES as real muxers write.
+            m.pes(
+                VIDEO_PID,
+                Some(pts),
+                Some(dts),
+                &access_unit(i % 3 == 0, 700),
+                false,
+            );
+            // Two ADTS frames per PES, the second split over this and the next PES.
+            if i < 5 {
+                let a = adts_frame(150, i as u8);
+                let b = adts_frame(160, 100 + i as u8);
+                let mut payload = a.clone();
+                payload.extend_from_slice(&b);
+                m.pes(
+                    AUDIO_PID,
+                    Some((start + i * 3840) % WRAP as u64),
+                    None,
+                    &payload,
+                    true,
+                );
+            }
+        }
+        let seg = demux_ts(&m.out).unwrap();
+        assert_eq!(seg.errors, 0);
+        assert_eq!(seg.other_streams, vec![(0x102, 0x15)]);
+        let v = seg.video.as_ref().unwrap();
+        assert_eq!(
+            v.samples.iter().map(|s| s.dts).collect::<Vec<_>>(),
+            want_dts
+        );
+        assert!(v
+            .samples
+            .iter()
+            .all(|s| s.pts == s.dts + 3000 && s.duration == 3000));
+        assert_eq!(
+            v.samples.iter().map(|s| s.sync).collect::<Vec<_>>(),
+            vec![true, false, false, true, false, false]
+        );
+        // AUD, SPS and PPS stripped: one 4-byte length + slice.
+        assert_eq!(v.sample_data(0).unwrap().len(), 4 + 1 + 700);
+        assert_eq!(&v.sample_data(1).unwrap()[..5], &[0, 0, 2, 189, 0x41]);
+        assert_eq!(v.codec.as_ref().unwrap().codec, "avc1.64000d");
+
+        let a = seg.audio.as_ref().unwrap();
+        assert_eq!(a.samples.len(), 10);
+        let pts: Vec<i64> = a.samples.iter().map(|s| s.pts).collect();
+        let want: Vec<i64> = (0..10).map(|k| start as i64 + k * 1920).collect();
+        assert_eq!(pts, want, "continuous across the wrap");
+        assert!(a.samples.iter().all(|s| s.duration == 1920));
+        assert_eq!(a.sample_data(1).unwrap(), &[100u8; 160][..]);
+        assert_eq!(
+            a.codec.as_ref().unwrap().description.as_deref(),
+            Some(&[0x11, 0x90][..])
+        );
+
+        // With a reference from the previous segment past the wrap, values stay above 2^33.
+        let later = demux_ts_with(
+            &m.out,
+            &TsOptions {
+                timestamp_reference: Some(WRAP + 100),
+            },
+        )
+        .unwrap();
+        let first = later.video.unwrap().samples[0].dts;
+        assert_eq!(first, start as i64, "nearest to the reference");
+    }
+
+    #[test]
+    fn split_adts_frames_join_across_pes_packets() {
+        let mut m = Mux::default();
+        m.tables(&[(0x0f, AUDIO_PID)]);
+        let frames: Vec<Vec<u8>> = (0..5).map(|i| adts_frame(100 + i * 10, i as u8)).collect();
+        let all: Vec<u8> = frames.concat();
+        // Cut in the middle of frame 1's header and in the middle of frame 3's payload; the
+        // PTS of a PES is that of the first frame starting in it.
+        let cut1 = frames[0].len() + 3;
+        let cut2 = frames[..3].iter().map(Vec::len).sum::<usize>() + 50;
+        m.pes(AUDIO_PID, Some(90_000), None, &all[..cut1], true);
+        m.pes(
+            AUDIO_PID,
+            Some(90_000 + 2 * 1920),
+            None,
+            &all[cut1..cut2],
+            true,
+        );
+        m.pes(AUDIO_PID, None, None, &all[cut2..], true);
+        let seg = demux_ts(&m.out).unwrap();
+        assert!(seg.video.is_none());
+        let a = seg.audio.unwrap();
+        let pts: Vec<i64> = a.samples.iter().map(|s| s.pts).collect();
+        assert_eq!(pts, (0..5).map(|k| 90_000 + k * 1920).collect::<Vec<_>>());
+        for (i, f) in frames.iter().enumerate() {
+            assert_eq!(a.sample_data(i).unwrap(), &f[7..], "frame {i}");
+        }
+        assert!(!seg.truncated);
+    }
+
+    #[test]
+    fn duplicates_gaps_and_damage() {
+        let mut m = Mux::default();
+        m.tables(&[(0x1b, VIDEO_PID)]);
+        for i in 0..4u64 {
+            m.pes(
+                VIDEO_PID,
+                Some(i * 3000),
+                None,
+                &access_unit(i == 0, 300),
+                false,
+            );
+        }
+        let clean = demux_ts(&m.out).unwrap();
+        assert_eq!(clean.video.as_ref().unwrap().samples.len(), 4);
+        // A duplicated packet (same continuity counter) is dropped.
+        let mut dup = m.out.clone();
+        let p = m.out[188 * 3..188 * 4].to_vec();
+        dup.splice(188 * 4..188 * 4, p);
+        let seg = demux_ts(&dup).unwrap();
+        assert_eq!(seg.errors, 0);
+        assert_eq!(seg.video, clean.video);
+        // A lost packet (inside the first PES) is counted.
+        assert_eq!(m.out[188 * 3 + 1] & 0x40, 0, "not a PES start");
+        let mut lost = m.out.clone();
+        lost.drain(188 * 3..188 * 4);
+        let seg = demux_ts(&lost).unwrap();
+        assert_eq!(seg.errors, 1);
+        assert_eq!(seg.video.as_ref().unwrap().samples.len(), 4);
+        // A broken PAT CRC: no program.
+        let mut bad = m.out.clone();
+        bad[187] ^= 0xff; // the PAT section (and its CRC) ends the first packet
+        assert!(matches!(
+            demux_ts(&bad).unwrap_err().kind,
+            ErrorKind::Missing { .. }
+        ));
+        // A program with only unsupported streams.
+        let mut other = Mux::default();
+        other.tables(&[(0x03, 0x200)]);
+        let e = demux_ts(&other.out).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Unsupported { .. }), "{e}");
+        // M2TS: 4-byte timestamps before each packet.
+        let m2ts: Vec<u8> = m
+            .out
+            .chunks(188)
+            .flat_map(|p| [0, 0, 0, 0].iter().chain(p).copied().collect::<Vec<_>>())
+            .collect();
+        let seg = demux_ts(&m2ts).unwrap();
+        assert_eq!(seg.video, clean.video);
+        assert!(looks_like_ts(&m.out) && !looks_like_ts(&m2ts[1..]));
+    }
+
+    #[test]
+    fn never_panics_on_corruptions() {
+        let mut m = Mux::default();
+        m.tables(&[(0x1b, VIDEO_PID), (0x0f, AUDIO_PID)]);
+        for i in 0..3u64 {
+            m.pes(
+                VIDEO_PID,
+                Some(i * 3000),
+                Some(i * 3000),
+                &access_unit(i == 0, 400),
+                false,
+            );
+            m.pes(AUDIO_PID, Some(i * 3000), None, &adts_frame(90, 1), true);
+        }
+        let valid = m.out;
+        for n in 0..valid.len() {
+            let _ = demux_ts(&valid[..n]);
+        }
+        let mut x = 0x2545_f491u32;
+        for _ in 0..2000 {
+            let mut b = valid.clone();
+            for _ in 0..3 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let at = x as usize % b.len();
+                b[at] = (x >> 24) as u8;
+            }
+            if let Ok(seg) = demux_ts(&b) {
+                let out =
+                    seg.video.map_or(0, |v| v.data.len()) + seg.audio.map_or(0, |a| a.data.len());
+                assert!(out <= b.len() * 5 / 4);
+            }
+        }
+    }
+}
