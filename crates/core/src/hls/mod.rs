@@ -1,10 +1,16 @@
 //! HLS (RFC 8216): cutting an indexed movie into segments at sync samples and writing the
-//! master and media playlists that serve them as fragmented MP4.
+//! master and media playlists that serve them as fragmented MP4 ([`vod`]); with the
+//! `hls-input` feature, reading HLS sources: playlists and MPEG-TS segments.
 
+#[cfg(feature = "hls-input")]
 pub mod adts;
+#[cfg(feature = "hls-input")]
 pub mod annexb;
+#[cfg(feature = "hls-input")]
 pub mod playlist;
+#[cfg(feature = "hls-input")]
 pub mod ts;
+#[cfg(feature = "hls-input")]
 pub mod uri;
 pub mod vod;
 
