@@ -126,6 +126,8 @@ fn directories_are_not_served() {
         "/media/",
         "/media",
         "/media/pack.tar/clips",
+        "/media/pack.tar/",
+        "/media/data.bin/",
     ] {
         let r = s.get(path, &[]);
         assert_eq!(r.status, 404, "{path}");

@@ -28,6 +28,10 @@ async fn handle(tail: Tail, method: Method, headers: HeaderMap, state: Arc<AppSt
     if method != Method::GET && method != Method::HEAD {
         return method_not_allowed("GET, HEAD, OPTIONS");
     }
+    if tail.as_str().ends_with('/') {
+        // A trailing slash names a directory, and directories are not served.
+        return text(StatusCode::NOT_FOUND, "not found\n");
+    }
     let path = match SafePath::from_raw(tail.as_str()) {
         Ok(p) => p,
         Err(PathError::Malformed) => return text(StatusCode::NOT_FOUND, "not found\n"),
