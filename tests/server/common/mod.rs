@@ -80,8 +80,17 @@ pub fn fixture() -> &'static Fixture {
 }
 
 fn build_fixture() -> Fixture {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("server-conformance-{}", std::process::id()));
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    // Trees of earlier runs whose process is gone.
+    for entry in fs::read_dir(tmp).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("server-conformance-") {
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let root = tmp.join(format!("server-conformance-{}", std::process::id()));
     let _ = fs::remove_dir_all(&root);
     let media = root.join("media");
     let outside = root.join("outside");
