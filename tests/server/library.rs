@@ -112,7 +112,7 @@ fn item_fields() {
     assert!(item["codec"].as_str().expect("codec").starts_with("avc1."));
     assert_eq!(item["frameCount"], 50);
     assert_eq!(item["urls"]["media"], "/media/lib/v11.mp4");
-    assert!(item["urls"]["hls"].is_null());
+    assert_eq!(item["urls"]["hls"], format!("/hls/{id}/master.m3u8"));
     assert_eq!(
         item["urls"]["thumbnail"],
         format!("/api/videos/{id}/thumbnail")
@@ -127,6 +127,7 @@ fn item_fields() {
     let b = &broken["videos"][0];
     assert_eq!(b["path"], "broken.mp4");
     assert!(b["duration"].is_null());
+    assert!(b["urls"]["hls"].is_null());
     assert!(b["error"].as_str().is_some_and(|e| !e.is_empty()));
 }
 

@@ -24,6 +24,8 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// The ffmpeg executable.
     pub ffmpeg: PathBuf,
+    /// HLS segment target duration in seconds.
+    pub hls_segment: f64,
 }
 
 impl Config {
@@ -37,6 +39,7 @@ impl Config {
             cache_dir: None,
             web_dir: None,
             ffmpeg: PathBuf::from("ffmpeg"),
+            hls_segment: crate::hls::DEFAULT_SEGMENT_SECS,
         }
     }
 

@@ -121,7 +121,7 @@ pub struct ListItem {
 #[derive(Serialize)]
 pub struct Urls {
     media: String,
-    /// Filled by the HLS routes.
+    /// The HLS master playlist (`/hls/{id}/master.m3u8`), for videos core can read.
     hls: Option<String>,
     thumbnail: String,
 }
@@ -278,7 +278,9 @@ fn list_item(video: &Video, meta: MetaResult) -> ListItem {
         frame_count: info.and_then(|i| i.frame_count),
         urls: Urls {
             media: format!("/media/{}", encode_url_path(&video.path)),
-            hls: None,
+            hls: info
+                .filter(|i| i.tracks.iter().any(|t| t.frame_count > 0))
+                .map(|_| format!("/hls/{}/master.m3u8", video.id)),
             thumbnail: format!("/api/videos/{}/thumbnail", video.id),
         },
         error,

@@ -1,5 +1,5 @@
 //! The `frameseek` command line: `probe` reports a file's tracks from core's index; `serve`
-//! runs the HTTP server; later subcommands pack and extract frames.
+//! runs the HTTP server; `pack` writes a static-hosting HLS package; later, frames.
 //!
 //! clap parses the command line (derive API: the help text lives next to each option).
 
@@ -54,7 +54,41 @@ enum Command {
         /// The ffmpeg executable used for thumbnails.
         #[arg(long, default_value = "ffmpeg")]
         ffmpeg: PathBuf,
+        /// HLS segment target duration in seconds (segments start at key frames).
+        #[arg(long, value_name = "SECS", default_value_t = frameseek_server::hls::DEFAULT_SEGMENT_SECS, value_parser = segment_secs)]
+        hls_segment: f64,
     },
+    /// Write a static-hosting package of IN into OUTDIR: HLS playlists with byte ranges into
+    /// one fragmented MP4, a thumbnail sprite with a WebVTT track, and metadata.json.
+    Pack {
+        /// The MP4/MOV file.
+        input: PathBuf,
+        /// The package directory (created; must be missing or empty unless --force).
+        outdir: PathBuf,
+        /// Replace OUTDIR's contents if it is not empty.
+        #[arg(long)]
+        force: bool,
+        /// Segment target duration in seconds (segments start at key frames).
+        #[arg(long, value_name = "SECS", default_value_t = frameseek_server::hls::DEFAULT_SEGMENT_SECS, value_parser = segment_secs)]
+        segment: f64,
+        /// Seconds between thumbnails (default: chosen from the duration, at most ~400).
+        #[arg(long, value_name = "SECS", value_parser = segment_secs)]
+        thumbnail_interval: Option<f64>,
+        /// Do not make the thumbnail sprite and thumbnails.vtt.
+        #[arg(long)]
+        no_thumbnails: bool,
+        /// The ffmpeg executable used for thumbnails.
+        #[arg(long, default_value = "ffmpeg")]
+        ffmpeg: PathBuf,
+    },
+}
+
+/// A positive number of seconds, at most an hour.
+fn segment_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds in (0, 3600]")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -69,6 +103,7 @@ fn main() -> ExitCode {
             cache_dir,
             web_dir,
             ffmpeg,
+            hls_segment,
         } => serve(Config {
             media_dir: dir,
             host,
@@ -76,6 +111,24 @@ fn main() -> ExitCode {
             cors_origins,
             cache_dir,
             web_dir,
+            ffmpeg,
+            hls_segment,
+        }),
+        Command::Pack {
+            input,
+            outdir,
+            force,
+            segment,
+            thumbnail_interval,
+            no_thumbnails,
+            ffmpeg,
+        } => frameseek_server::pack::run(&frameseek_server::pack::PackOptions {
+            input,
+            out: outdir,
+            force,
+            segment,
+            thumbnail_interval,
+            no_thumbnails,
             ffmpeg,
         }),
     };

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::cors::CorsPolicy;
+use crate::hls::Hls;
 use crate::library::Library;
 use crate::metrics::Metrics;
 use crate::storage::LocalStorage;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The cache directory in use.
     pub cache_dir: PathBuf,
+    /// HLS remux: segmenting options and prepared movies.
+    pub hls: Hls,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             cors: CorsPolicy::new(config.cors_origins.clone()),
             metrics,
             cache_dir,
+            hls: Hls::new(config.hls_segment),
         }))
     }
 }

@@ -2,6 +2,7 @@
 //! `/metrics`, and the web package at `/` (the fallback, so no request is left unanswered).
 
 mod api;
+mod hls;
 mod media;
 mod ops;
 mod static_files;
@@ -24,6 +25,8 @@ pub const NO_CACHE: &str = "no-cache";
 /// Every route, as one filter that always answers.
 pub fn build(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     media::route(state.clone())
+        .or(hls::route(state.clone()))
+        .unify()
         .or(api::routes(state.clone()))
         .unify()
         .or(ops::routes(state.clone()))
