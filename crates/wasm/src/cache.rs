@@ -1,0 +1,420 @@
+//! The block cache: spans of the file's bytes, complete or still arriving, under a byte budget
+//! with least-recently-used eviction. Spans never overlap, so every byte is fetched once and
+//! every reader of it waits on the same request. Pure bookkeeping: [`crate::reader`] moves bytes.
+
+use crate::error::Failure;
+use frameseek_core::ByteRange;
+use std::collections::BTreeMap;
+
+/// Bytes `[start, end)` of the file (`start` is the map key), filled from the front.
+#[derive(Debug)]
+struct Span {
+    /// Identifies the fetch that fills the span (a new span at the same offset gets a new id).
+    id: u64,
+    /// One past the last byte; equals `start + data.len()` once the span is not loading.
+    end: u64,
+    data: Vec<u8>,
+    loading: bool,
+    failed: Option<Failure>,
+    used: u64,
+}
+
+/// Whether a byte range can be read now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cover {
+    /// Every byte is present.
+    Ready,
+    /// Every byte is present or on its way.
+    Waiting,
+    /// A fetch the range depends on failed.
+    Failed(Failure),
+    /// These parts are neither present nor being fetched.
+    Missing(Vec<ByteRange>),
+}
+
+/// A loading span, as [`Cache::loading`] lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loading {
+    /// First byte of the span.
+    pub start: u64,
+    /// Its fetch.
+    pub id: u64,
+    /// One past the last byte received so far.
+    pub received: u64,
+    /// One past the last byte asked for.
+    pub end: u64,
+}
+
+/// Spans of one file under a byte budget.
+#[derive(Debug)]
+pub struct Cache {
+    spans: BTreeMap<u64, Span>,
+    budget: u64,
+    held: u64,
+    clock: u64,
+    next_id: u64,
+}
+
+impl Cache {
+    /// An empty cache that evicts complete spans beyond `budget` bytes.
+    pub fn new(budget: u64) -> Self {
+        Self {
+            spans: BTreeMap::new(),
+            budget,
+            held: 0,
+            clock: 0,
+            next_id: 1,
+        }
+    }
+
+    /// Bytes held (complete and partial spans).
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+
+    /// Spans that overlap `[a, b)`, ascending.
+    fn overlapping(&self, a: u64, b: u64) -> impl Iterator<Item = (&u64, &Span)> {
+        let from = match self.spans.range(..=a).next_back() {
+            Some((&s, span)) if span.end > a => s,
+            _ => a,
+        };
+        self.spans.range(from..b.max(from))
+    }
+
+    /// Whether `[a, b)` can be read, is on its way, failed, or which parts nobody fetches.
+    pub fn cover(&self, a: u64, b: u64) -> Cover {
+        let mut gaps = Vec::new();
+        let mut waiting = false;
+        let mut pos = a;
+        for (&s, span) in self.overlapping(a, b) {
+            if s > pos {
+                gaps.push(ByteRange::new(pos, s));
+            }
+            if let Some(f) = &span.failed {
+                return Cover::Failed(f.clone());
+            }
+            if s + (span.data.len() as u64) < span.end.min(b) {
+                waiting = true;
+            }
+            pos = span.end;
+            if pos >= b {
+                break;
+            }
+        }
+        if pos < b {
+            gaps.push(ByteRange::new(pos, b));
+        }
+        if !gaps.is_empty() {
+            Cover::Missing(gaps)
+        } else if waiting {
+            Cover::Waiting
+        } else {
+            Cover::Ready
+        }
+    }
+
+    /// The first span start after `pos` (to keep a new fetch from overlapping it).
+    pub fn next_start(&self, pos: u64) -> Option<u64> {
+        self.spans.range(pos..).next().map(|(&s, _)| s)
+    }
+
+    /// Registers a fetch of `[start, end)` (cut short at the next span); `None` when `start`
+    /// already lies in a span or the range is empty.
+    pub fn insert(&mut self, start: u64, end: u64) -> Option<u64> {
+        let inside = self
+            .spans
+            .range(..=start)
+            .next_back()
+            .is_some_and(|(_, s)| s.end > start);
+        let end = self.next_start(start).map_or(end, |n| end.min(n));
+        if inside || end <= start {
+            return None;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.clock += 1;
+        let span = Span {
+            id,
+            end,
+            data: Vec::new(),
+            loading: true,
+            failed: None,
+            used: self.clock,
+        };
+        self.spans.insert(start, span);
+        Some(id)
+    }
+
+    fn live(&mut self, start: u64, id: u64) -> Option<&mut Span> {
+        self.spans
+            .get_mut(&start)
+            .filter(|s| s.id == id && s.loading)
+    }
+
+    /// `(received, end)` of a loading span, `None` when it is complete, aborted or gone.
+    pub fn pending(&self, start: u64, id: u64) -> Option<(u64, u64)> {
+        let s = self.spans.get(&start).filter(|s| s.id == id && s.loading)?;
+        Some((start + s.data.len() as u64, s.end))
+    }
+
+    /// Appends up to `n` bytes to a loading span (never past its end) and returns the slice to
+    /// fill, or `None` when the span is no longer loading.
+    pub fn append(&mut self, start: u64, id: u64, n: usize) -> Option<&mut [u8]> {
+        let span = self
+            .spans
+            .get_mut(&start)
+            .filter(|s| s.id == id && s.loading)?;
+        let room = usize::try_from(span.end - start)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(span.data.len());
+        let n = n.min(room);
+        let old = span.data.len();
+        span.data.resize(old + n, 0);
+        self.held += n as u64;
+        Some(&mut span.data[old..])
+    }
+
+    /// Ends a fetch: the span keeps what arrived (and is dropped if nothing did).
+    pub fn complete(&mut self, start: u64, id: u64) {
+        let Some(span) = self.live(start, id) else {
+            return;
+        };
+        span.loading = false;
+        span.end = start + span.data.len() as u64;
+        if span.data.is_empty() {
+            self.spans.remove(&start);
+        }
+    }
+
+    /// Marks a fetch as failed: readers of any of its bytes get `failure` (once; see
+    /// [`Cache::clear_failed`]).
+    pub fn fail(&mut self, start: u64, id: u64, failure: Failure) {
+        if let Some(span) = self.live(start, id) {
+            span.loading = false;
+            span.end = span.end.max(start + 1);
+            span.failed = Some(failure);
+        }
+    }
+
+    /// Drops failed spans overlapping `[a, b)` so that a later read fetches again.
+    pub fn clear_failed(&mut self, a: u64, b: u64) {
+        let failed: Vec<u64> = self
+            .overlapping(a, b)
+            .filter(|(_, s)| s.failed.is_some())
+            .map(|(&s, _)| s)
+            .collect();
+        for s in failed {
+            self.remove(s);
+        }
+    }
+
+    fn remove(&mut self, start: u64) {
+        if let Some(span) = self.spans.remove(&start) {
+            self.held -= span.data.len() as u64;
+        }
+    }
+
+    /// Spans still loading.
+    pub fn loading(&self) -> Vec<Loading> {
+        self.spans
+            .iter()
+            .filter(|(_, s)| s.loading)
+            .map(|(&start, s)| Loading {
+                start,
+                id: s.id,
+                received: start + s.data.len() as u64,
+                end: s.end,
+            })
+            .collect()
+    }
+
+    /// The file is `size` bytes: nothing past it can arrive.
+    pub fn clamp(&mut self, size: u64) {
+        let past: Vec<u64> = self.spans.range(size..).map(|(&s, _)| s).collect();
+        for s in past {
+            self.remove(s);
+        }
+        for (&s, span) in self.spans.iter_mut() {
+            span.end = span.end.min(size).max(s + span.data.len() as u64);
+        }
+    }
+
+    /// One past the last byte readable contiguously from `a` (`a` if none is).
+    pub fn available_end(&self, a: u64) -> u64 {
+        let mut pos = a;
+        for (&s, span) in self.overlapping(a, u64::MAX) {
+            if s > pos {
+                break;
+            }
+            let avail = s + span.data.len() as u64;
+            if span.failed.is_some() || avail <= pos {
+                break;
+            }
+            pos = avail;
+            if avail < span.end {
+                break;
+            }
+        }
+        pos
+    }
+
+    /// Calls `f` with bytes `[a, b)` (borrowed from one span, or copied when they straddle
+    /// several) and marks them used; `None` when some are not present.
+    pub fn with_bytes<R>(&mut self, a: u64, b: u64, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        if self.available_end(a) < b {
+            return None;
+        }
+        self.clock += 1;
+        let clock = self.clock;
+        let starts: Vec<u64> = self.overlapping(a, b).map(|(&s, _)| s).collect();
+        for s in &starts {
+            if let Some(span) = self.spans.get_mut(s) {
+                span.used = clock;
+            }
+        }
+        let first = *starts.first()?;
+        let span = self.spans.get(&first)?;
+        if first + span.data.len() as u64 >= b {
+            let from = usize::try_from(a - first).ok()?;
+            let to = usize::try_from(b - first).ok()?;
+            return Some(f(&span.data[from..to]));
+        }
+        let mut out = Vec::with_capacity(usize::try_from(b - a).ok()?);
+        for s in starts {
+            let span = self.spans.get(&s)?;
+            let lo = usize::try_from(a.max(s) - s).ok()?;
+            let hi = usize::try_from(b.min(s + span.data.len() as u64) - s).ok()?;
+            out.extend_from_slice(&span.data[lo..hi]);
+        }
+        Some(f(&out))
+    }
+
+    /// Evicts least recently used complete spans until the held bytes fit the budget.
+    pub fn evict(&mut self) {
+        while self.held > self.budget {
+            let victim = self
+                .spans
+                .iter()
+                .filter(|(_, s)| !s.loading)
+                .min_by_key(|(_, s)| s.used)
+                .map(|(&start, _)| start);
+            match victim {
+                Some(start) => self.remove(start),
+                None => break,
+            }
+        }
+    }
+
+    /// Replaces everything with the whole file (a server that ignores `Range`).
+    pub fn replace_with_whole(&mut self, data: Vec<u8>) {
+        self.spans.clear();
+        self.held = data.len() as u64;
+        self.clock += 1;
+        let id = self.next_id;
+        self.next_id += 1;
+        let end = data.len() as u64;
+        if end > 0 {
+            self.spans.insert(
+                0,
+                Span {
+                    id,
+                    end,
+                    data,
+                    loading: false,
+                    failed: None,
+                    used: self.clock,
+                },
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(c: &mut Cache, start: u64, id: u64, bytes: &[u8]) {
+        let buf = c.append(start, id, bytes.len()).expect("loading");
+        let n = buf.len();
+        buf.copy_from_slice(&bytes[..n]);
+    }
+
+    #[test]
+    fn cover_reports_gaps_waiting_and_ready() {
+        let mut c = Cache::new(1 << 20);
+        assert_eq!(c.cover(0, 10), Cover::Missing(vec![ByteRange::new(0, 10)]));
+        let id = c.insert(0, 10).unwrap();
+        assert_eq!(c.cover(0, 10), Cover::Waiting);
+        assert_eq!(c.cover(5, 20), Cover::Missing(vec![ByteRange::new(10, 20)]));
+        fill(&mut c, 0, id, &[1, 2, 3, 4]);
+        assert_eq!(c.cover(0, 4), Cover::Ready);
+        assert_eq!(c.cover(2, 6), Cover::Waiting);
+        assert_eq!(c.available_end(0), 4);
+        fill(&mut c, 0, id, &[5, 6, 7, 8, 9, 10, 11, 12]);
+        assert_eq!(c.pending(0, id), Some((10, 10)));
+        c.complete(0, id);
+        assert_eq!(c.cover(0, 10), Cover::Ready);
+        assert_eq!(c.with_bytes(8, 10, |b| b.to_vec()), Some(vec![9, 10]));
+        assert_eq!(c.held(), 10);
+    }
+
+    #[test]
+    fn spans_do_not_overlap_and_reads_straddle() {
+        let mut c = Cache::new(1 << 20);
+        let b = c.insert(10, 20).unwrap();
+        assert_eq!(c.insert(15, 30), None);
+        let a = c.insert(0, 50).unwrap();
+        assert_eq!(c.pending(0, a), Some((0, 10)));
+        fill(&mut c, 0, a, &[0; 10]);
+        fill(&mut c, 10, b, &[1; 10]);
+        c.complete(0, a);
+        c.complete(10, b);
+        assert_eq!(c.available_end(0), 20);
+        let got = c.with_bytes(5, 15, |b| b.to_vec()).unwrap();
+        assert_eq!(got, vec![0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+        assert_eq!(c.with_bytes(5, 25, |b| b.len()), None);
+    }
+
+    #[test]
+    fn aborted_spans_keep_what_arrived_and_failures_are_reported_once() {
+        let mut c = Cache::new(1 << 20);
+        let id = c.insert(0, 100).unwrap();
+        fill(&mut c, 0, id, &[7; 30]);
+        c.complete(0, id);
+        assert_eq!(c.cover(0, 40), Cover::Missing(vec![ByteRange::new(30, 40)]));
+        let id2 = c.insert(30, 40).unwrap();
+        c.fail(30, id2, Failure::new("http", "HTTP 404"));
+        assert!(matches!(c.cover(0, 40), Cover::Failed(_)));
+        c.clear_failed(0, 40);
+        assert_eq!(c.cover(0, 40), Cover::Missing(vec![ByteRange::new(30, 40)]));
+    }
+
+    #[test]
+    fn eviction_is_lru_over_complete_spans() {
+        let mut c = Cache::new(25);
+        for start in [0u64, 100, 200] {
+            let id = c.insert(start, start + 10).unwrap();
+            fill(&mut c, start, id, &[0; 10]);
+            c.complete(start, id);
+        }
+        c.with_bytes(0, 10, |_| ()).unwrap();
+        c.evict();
+        assert_eq!(c.held(), 20);
+        assert_eq!(
+            c.cover(100, 110),
+            Cover::Missing(vec![ByteRange::new(100, 110)])
+        );
+        assert_eq!(c.cover(0, 10), Cover::Ready);
+    }
+
+    #[test]
+    fn clamp_and_whole_file() {
+        let mut c = Cache::new(1 << 20);
+        let id = c.insert(0, 1000).unwrap();
+        c.clamp(64);
+        assert_eq!(c.pending(0, id), Some((0, 64)));
+        c.replace_with_whole(vec![3; 64]);
+        assert_eq!(c.cover(0, 64), Cover::Ready);
+        assert!(c.loading().is_empty());
+    }
+}

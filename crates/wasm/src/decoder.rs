@@ -1,0 +1,428 @@
+//! The WebCodecs driver: a `VideoDecoder` configured from core's codec config once
+//! `isConfigSupported` accepts it (hardware first, then software), fed decode runs sample by
+//! sample as their bytes arrive, its output frames routed by timestamp to whoever wants them.
+
+use crate::error::{Failure, Result};
+use crate::notify::Notify;
+use crate::reader::Reader;
+use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
+use js_sys::{Reflect, Uint8Array};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    CodecState, EncodedVideoChunk, EncodedVideoChunkInit, EncodedVideoChunkType,
+    HardwareAcceleration, VideoDecoder, VideoDecoderConfig, VideoDecoderInit, VideoFrame,
+};
+
+/// Chunks queued in the decoder before feeding waits for it to catch up.
+const MAX_DECODE_QUEUE: u32 = 16;
+
+/// A chunk timestamp in microseconds for `ticks` of `timescale` (what output frames carry).
+pub fn micros(ticks: i64, timescale: u32) -> i64 {
+    if timescale == 0 {
+        return 0;
+    }
+    (i128::from(ticks) * 1_000_000 / i128::from(timescale))
+        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// Where one caller's frames go: the timestamps it wants and the frames that came out.
+#[derive(Default)]
+pub struct Sink {
+    wanted: RefCell<HashMap<i64, usize>>,
+    frames: RefCell<VecDeque<(usize, VideoFrame)>>,
+}
+
+impl Sink {
+    /// Asks for the frame with timestamp `micros`, to be reported as frame `k`.
+    pub fn want(&self, micros: i64, k: usize) {
+        self.wanted.borrow_mut().insert(micros, k);
+    }
+
+    /// Frames that came out and were not taken yet.
+    pub fn len(&self) -> usize {
+        self.frames.borrow().len()
+    }
+
+    /// True when no frame is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.frames.borrow().is_empty()
+    }
+
+    /// The oldest frame that came out.
+    pub fn take(&self) -> Option<(usize, VideoFrame)> {
+        self.frames.borrow_mut().pop_front()
+    }
+
+    /// Takes frame `k` if it came out.
+    pub fn take_frame(&self, k: usize) -> Option<VideoFrame> {
+        let mut frames = self.frames.borrow_mut();
+        let pos = frames.iter().position(|(j, _)| *j == k)?;
+        frames.remove(pos).map(|(_, f)| f)
+    }
+
+    /// A wanted frame that has not come out.
+    pub fn missing(&self) -> Option<usize> {
+        self.wanted.borrow().values().min().copied()
+    }
+
+    /// Closes every waiting frame and forgets the wanted ones.
+    pub fn clear(&self) {
+        self.wanted.borrow_mut().clear();
+        for (_, f) in self.frames.borrow_mut().drain(..) {
+            f.close();
+        }
+    }
+
+    fn offer(&self, frame: VideoFrame) -> Option<VideoFrame> {
+        let ts = frame.timestamp().round() as i64;
+        match self.wanted.borrow_mut().remove(&ts) {
+            Some(k) => {
+                self.frames.borrow_mut().push_back((k, frame));
+                None
+            }
+            None => Some(frame),
+        }
+    }
+}
+
+struct Shared {
+    sink: RefCell<Option<Rc<Sink>>>,
+    error: RefCell<Option<Failure>>,
+    decoded: Cell<u64>,
+    notify: Rc<Notify>,
+}
+
+struct Live {
+    decoder: VideoDecoder,
+    _output: Closure<dyn FnMut(VideoFrame)>,
+    _error: Closure<dyn FnMut(JsValue)>,
+}
+
+/// One video track's decoder, used by one decode pass at a time (see [`Decoder::lock`]).
+pub struct Decoder {
+    config: RefCell<Option<Result<VideoDecoderConfig>>>,
+    shared: Rc<Shared>,
+    live: RefCell<Option<Live>>,
+    busy: Cell<bool>,
+}
+
+/// Held while a decode pass owns the decoder.
+pub struct Guard(Rc<Decoder>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.busy.set(false);
+        self.0.shared.notify.notify();
+    }
+}
+
+impl Decoder {
+    /// A decoder for `codec`; the support check starts now and runs in the background.
+    /// `hardware` is the `hardwareAcceleration` option (`None`: hardware, then software).
+    pub fn new(
+        codec: std::result::Result<CodecConfig, Failure>,
+        hardware: Option<String>,
+        notify: Rc<Notify>,
+    ) -> Rc<Self> {
+        let shared = Rc::new(Shared {
+            sink: RefCell::new(None),
+            error: RefCell::new(None),
+            decoded: Cell::new(0),
+            notify,
+        });
+        let this = Rc::new(Self {
+            config: RefCell::new(None),
+            shared,
+            live: RefCell::new(None),
+            busy: Cell::new(false),
+        });
+        let task = Rc::clone(&this);
+        wasm_bindgen_futures::spawn_local(async move {
+            let r = match codec {
+                Ok(c) => supported_config(&c, hardware.as_deref()).await,
+                Err(e) => Err(e),
+            };
+            *task.config.borrow_mut() = Some(r);
+            task.shared.notify.notify();
+        });
+        this
+    }
+
+    /// Frames the decoder has output so far.
+    pub fn frames_decoded(&self) -> u64 {
+        self.shared.decoded.get()
+    }
+
+    /// Waits for the support check; the error names the codec when the browser cannot decode it.
+    pub async fn ready(&self) -> Result<()> {
+        loop {
+            let changed = self.shared.notify.changed();
+            if let Some(r) = self.config.borrow().as_ref() {
+                return r.as_ref().map(|_| ()).map_err(Clone::clone);
+            }
+            changed.await;
+        }
+    }
+
+    /// Waits until no other pass uses the decoder.
+    pub async fn lock(self: &Rc<Self>) -> Guard {
+        loop {
+            let changed = self.shared.notify.changed();
+            if !self.busy.get() {
+                self.busy.set(true);
+                return Guard(Rc::clone(self));
+            }
+            changed.await;
+        }
+    }
+
+    fn decoder(&self) -> Result<VideoDecoder> {
+        if let Some(live) = self.live.borrow().as_ref() {
+            if live.decoder.state() != CodecState::Closed {
+                return Ok(live.decoder.clone());
+            }
+        }
+        let config = match self.config.borrow().as_ref() {
+            Some(Ok(c)) => c.clone(),
+            Some(Err(e)) => return Err(e.clone()),
+            None => return Err(Failure::new("usage", "the decoder is not ready")),
+        };
+        let shared = Rc::clone(&self.shared);
+        let output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
+            shared.decoded.set(shared.decoded.get() + 1);
+            let sink = shared.sink.borrow().clone();
+            let rest = match sink {
+                Some(s) => s.offer(frame),
+                None => Some(frame),
+            };
+            if let Some(f) = rest {
+                f.close();
+            }
+            shared.notify.notify();
+        });
+        let shared = Rc::clone(&self.shared);
+        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            *shared.error.borrow_mut() =
+                Some(Failure::from_js("decode", "the video decoder failed", &e));
+            shared.notify.notify();
+        });
+        let init = VideoDecoderInit::new(
+            error.as_ref().unchecked_ref(),
+            output.as_ref().unchecked_ref(),
+        );
+        let decoder = VideoDecoder::new(&init)
+            .map_err(|e| Failure::from_js("decode", "creating a VideoDecoder", &e))?;
+        decoder
+            .configure(&config)
+            .map_err(|e| Failure::from_js("decode", "configuring the VideoDecoder", &e))?;
+        *self.live.borrow_mut() = Some(Live {
+            decoder: decoder.clone(),
+            _output: output,
+            _error: error,
+        });
+        Ok(decoder)
+    }
+
+    /// Drops the decoder after a failed or abandoned pass; the next pass makes a new one.
+    fn discard(&self) {
+        if let Some(live) = self.live.borrow_mut().take() {
+            if live.decoder.state() != CodecState::Closed {
+                let _ = live.decoder.close();
+            }
+        }
+    }
+
+    /// Feeds decode-order samples `run` (their bytes from `reader`, fetched as needed) and
+    /// flushes; wanted frames land in `sink`. Feeding waits while `sink` holds `max_out`
+    /// frames, and stops early when `stop()` turns true. Call with the [`Guard`] held.
+    pub async fn run(
+        &self,
+        reader: &Rc<Reader>,
+        index: &TrackIndex,
+        run: DecodeRun,
+        sink: &Rc<Sink>,
+        max_out: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<()> {
+        self.ready().await?;
+        let decoder = self.decoder()?;
+        *self.shared.error.borrow_mut() = None;
+        *self.shared.sink.borrow_mut() = Some(Rc::clone(sink));
+        let r = self
+            .feed(&decoder, reader, index, run, sink, max_out, stop)
+            .await;
+        let r = match r {
+            Ok(true) => JsFuture::from(decoder.flush())
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    self.error_or(Failure::from_js("decode", "flushing the VideoDecoder", &e))
+                }),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if !matches!(r, Ok(())) || stop() {
+            self.discard();
+        }
+        *self.shared.sink.borrow_mut() = None;
+        r
+    }
+
+    fn error_or(&self, f: Failure) -> Failure {
+        self.shared.error.borrow_mut().take().unwrap_or(f)
+    }
+
+    /// Feeds the run; `Ok(false)` when stopped early.
+    #[allow(clippy::too_many_arguments)]
+    async fn feed(
+        &self,
+        decoder: &VideoDecoder,
+        reader: &Rc<Reader>,
+        index: &TrackIndex,
+        run: DecodeRun,
+        sink: &Rc<Sink>,
+        max_out: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<bool> {
+        let timescale = index.timescale();
+        for i in run.first..=run.last {
+            let Some(s) = index.sample(i) else {
+                return Err(Failure::new(
+                    "invalid",
+                    format!("sample {i} is not in the index"),
+                ));
+            };
+            let end = s.offset.saturating_add(u64::from(s.size));
+            reader.wait(s.offset, end, end).await?;
+            loop {
+                let changed = self.shared.notify.changed();
+                if let Some(e) = self.shared.error.borrow_mut().take() {
+                    return Err(e);
+                }
+                if stop() {
+                    return Ok(false);
+                }
+                if sink.len() < max_out && decoder.decode_queue_size() < MAX_DECODE_QUEUE {
+                    break;
+                }
+                changed.await;
+            }
+            let key = i == run.first || s.sync;
+            let ts = micros(s.pts, timescale) as f64;
+            let chunk = reader
+                .with_bytes(s.offset, end, |bytes| {
+                    let kind = if key {
+                        EncodedVideoChunkType::Key
+                    } else {
+                        EncodedVideoChunkType::Delta
+                    };
+                    let init =
+                        EncodedVideoChunkInit::new_with_u8_array(&Uint8Array::from(bytes), 0, kind);
+                    init.set_timestamp_f64(ts);
+                    init.set_duration_f64(micros(i64::from(s.duration), timescale) as f64);
+                    EncodedVideoChunk::new(&init)
+                })
+                .ok_or_else(|| {
+                    Failure::new(
+                        "usage",
+                        format!("sample {i} left the cache before decoding"),
+                    )
+                })?
+                .map_err(|e| Failure::from_js("decode", "building an EncodedVideoChunk", &e))?;
+            decoder.decode(&chunk).map_err(|e| {
+                self.error_or(Failure::from_js(
+                    "decode",
+                    &format!("decoding sample {i}"),
+                    &e,
+                ))
+            })?;
+        }
+        Ok(true)
+    }
+}
+
+/// The first configuration `isConfigSupported` accepts: with `hardware` as given, else
+/// `prefer-hardware` then `no-preference`.
+async fn supported_config(c: &CodecConfig, hardware: Option<&str>) -> Result<VideoDecoderConfig> {
+    let prefs: Vec<HardwareAcceleration> = match hardware {
+        Some("prefer-hardware") => vec![HardwareAcceleration::PreferHardware],
+        Some("prefer-software") => vec![HardwareAcceleration::PreferSoftware],
+        Some("no-preference") => vec![HardwareAcceleration::NoPreference],
+        _ => vec![
+            HardwareAcceleration::PreferHardware,
+            HardwareAcceleration::NoPreference,
+        ],
+    };
+    let mut last_err = None;
+    for hw in prefs {
+        let config = base_config(c);
+        config.set_hardware_acceleration(hw);
+        match JsFuture::from(VideoDecoder::is_config_supported(&config)).await {
+            Ok(support) => {
+                let ok = Reflect::get(&support, &"supported".into())
+                    .ok()
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
+                if ok {
+                    return Ok(config);
+                }
+            }
+            Err(e) => {
+                last_err = Some(Failure::from_js(
+                    "unsupported-codec",
+                    "isConfigSupported",
+                    &e,
+                ))
+            }
+        }
+    }
+    let name = codec_name(&c.codec);
+    Err(Failure::new(
+        "unsupported-codec",
+        match last_err {
+            Some(e) => format!(
+                "this browser cannot decode {} ({name}): {}",
+                c.codec, e.message
+            ),
+            None => format!(
+                "this browser cannot decode {} ({name}) with WebCodecs",
+                c.codec
+            ),
+        },
+    ))
+}
+
+fn base_config(c: &CodecConfig) -> VideoDecoderConfig {
+    let config = VideoDecoderConfig::new(&c.codec);
+    if let Some(d) = &c.description {
+        config.set_description_u8_array(&Uint8Array::from(&d[..]));
+    }
+    if let Some(v) = &c.video {
+        if v.coded_width > 0 && v.coded_height > 0 {
+            config.set_coded_width(v.coded_width);
+            config.set_coded_height(v.coded_height);
+        }
+        if v.display_width > 0 && v.display_height > 0 {
+            config.set_display_aspect_width(v.display_width);
+            config.set_display_aspect_height(v.display_height);
+        }
+    }
+    config
+}
+
+/// A readable name for a WebCodecs codec string.
+pub fn codec_name(codec: &str) -> &'static str {
+    match codec.get(..4).unwrap_or(codec) {
+        "avc1" | "avc3" => "H.264",
+        "hvc1" | "hev1" => "HEVC/H.265",
+        "vp09" => "VP9",
+        "vp8" => "VP8",
+        "av01" => "AV1",
+        _ => "unknown codec",
+    }
+}

@@ -1,0 +1,218 @@
+//! One bounded ranged GET through the global `fetch` (window or worker), its body read as a
+//! stream, and the classification of what came back: a 206 with its `Content-Range`, a 200 from
+//! a server that ignored `Range`, or a failure that is worth retrying or not.
+
+use crate::error::{Failure, Result};
+use crate::http::parse_content_range;
+use js_sys::{Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AbortController, ReadableStreamDefaultReader, Request, RequestCredentials, RequestInit,
+    Response,
+};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, present on `Window` and `WorkerGlobalScope` alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: i32) -> JsValue;
+}
+
+/// Waits `ms` milliseconds (a `setTimeout` promise).
+pub async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// How to reach the resource: URL, extra headers and credentials mode.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// Absolute or page-relative URL.
+    pub url: String,
+    /// Extra request headers (API keys, authorization).
+    pub headers: Vec<(String, String)>,
+    /// `omit`, `same-origin` or `include`; the browser default when `None`.
+    pub credentials: Option<String>,
+}
+
+/// Why a request failed and whether repeating it may help.
+#[derive(Debug, Clone)]
+pub struct FetchError {
+    /// Network errors, 5xx, 408 and 429 are transient.
+    pub transient: bool,
+    /// The failure to report if retries run out.
+    pub failure: Failure,
+}
+
+impl FetchError {
+    fn transient(code: &'static str, msg: String) -> Self {
+        Self {
+            transient: true,
+            failure: Failure::new(code, msg),
+        }
+    }
+
+    fn fatal(code: &'static str, msg: String) -> Self {
+        Self {
+            transient: false,
+            failure: Failure::new(code, msg),
+        }
+    }
+}
+
+/// An open response whose body is being streamed.
+pub struct Body {
+    /// File offset of the first body byte (0 for a 200).
+    pub offset: u64,
+    /// Total file size from `Content-Range` (or `Content-Length` for a 200), if given.
+    pub total: Option<u64>,
+    /// The server answered 200: the body is the whole file, not the asked range.
+    pub whole: bool,
+    reader: ReadableStreamDefaultReader,
+    abort: AbortController,
+}
+
+impl Body {
+    /// The next chunk of the body, `None` at its end.
+    pub async fn next(&self) -> Result<Option<Uint8Array>, FetchError> {
+        let r = JsFuture::from(self.reader.read())
+            .await
+            .map_err(|e| FetchError {
+                transient: true,
+                failure: Failure::from_js("network", "reading the response body", &e),
+            })?;
+        let done = Reflect::get(&r, &"done".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(None);
+        }
+        Ok(Reflect::get(&r, &"value".into())
+            .ok()
+            .map(|v| v.unchecked_into::<Uint8Array>()))
+    }
+
+    /// The controller that cancels this request (and its body).
+    pub fn abort_controller(&self) -> AbortController {
+        self.abort.clone()
+    }
+}
+
+/// Sends `GET` with `Range: bytes=start-(end-1)` and waits for the response head.
+pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, FetchError> {
+    let setup = |e: JsValue| {
+        FetchError::fatal(
+            "usage",
+            Failure::from_js("usage", "building the request", &e).message,
+        )
+    };
+    let abort = AbortController::new().map_err(setup)?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_signal(Some(&abort.signal()));
+    match target.credentials.as_deref() {
+        Some("include") => init.set_credentials(RequestCredentials::Include),
+        Some("omit") => init.set_credentials(RequestCredentials::Omit),
+        Some("same-origin") => init.set_credentials(RequestCredentials::SameOrigin),
+        _ => {}
+    }
+    let headers = web_sys::Headers::new().map_err(setup)?;
+    for (k, v) in &target.headers {
+        headers.set(k, v).map_err(setup)?;
+    }
+    let range = format!("bytes={}-{}", start, end.saturating_sub(1));
+    headers.set("Range", &range).map_err(setup)?;
+    init.set_headers(&headers);
+    let request = Request::new_with_str_and_init(&target.url, &init).map_err(setup)?;
+    let resp: Response = JsFuture::from(global_fetch(&request))
+        .await
+        .map_err(|e| FetchError {
+            transient: true,
+            failure: Failure::from_js("network", &format!("fetching {}", target.url), &e),
+        })?
+        .unchecked_into();
+    let status = resp.status();
+    let header = |name: &str| resp.headers().get(name).ok().flatten();
+    let (offset, total, whole) = match status {
+        206 => {
+            let Some(cr) = header("content-range") else {
+                return Err(FetchError::fatal(
+                    "http",
+                    format!(
+                        "HTTP 206 without a readable Content-Range from {} (cross-origin servers must send Access-Control-Expose-Headers: Content-Range)",
+                        target.url
+                    ),
+                ));
+            };
+            let Some((first, total)) = parse_content_range(&cr) else {
+                return Err(FetchError::fatal(
+                    "http",
+                    format!("unparsable Content-Range \"{cr}\" from {}", target.url),
+                ));
+            };
+            if first != start {
+                return Err(FetchError::fatal(
+                    "http",
+                    format!(
+                        "asked for bytes from {start}, the server sent bytes from {first} ({cr})"
+                    ),
+                ));
+            }
+            (first, total, false)
+        }
+        200 => {
+            let total = header("content-length").and_then(|v| v.trim().parse().ok());
+            (0, total, true)
+        }
+        416 => {
+            let total = header("content-range")
+                .and_then(|cr| parse_content_range(&cr))
+                .and_then(|(_, t)| t);
+            let msg = match total {
+                Some(0) => format!("{} is empty", target.url),
+                Some(t) => format!(
+                    "range {range} is past the end of {} ({t} bytes)",
+                    target.url
+                ),
+                None => format!(
+                    "HTTP 416 (range not satisfiable) for {range} of {}",
+                    target.url
+                ),
+            };
+            return Err(FetchError::fatal("http", msg));
+        }
+        s if s >= 500 || s == 408 || s == 429 => {
+            return Err(FetchError::transient(
+                "http",
+                format!("HTTP {s} for {}", target.url),
+            ));
+        }
+        s => {
+            return Err(FetchError::fatal(
+                "http",
+                format!("HTTP {s} for {}", target.url),
+            ))
+        }
+    };
+    let Some(stream) = resp.body() else {
+        return Err(FetchError::fatal(
+            "http",
+            format!("HTTP {status} without a body from {}", target.url),
+        ));
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    Ok(Body {
+        offset,
+        total,
+        whole,
+        reader,
+        abort,
+    })
+}

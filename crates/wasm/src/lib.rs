@@ -1,0 +1,22 @@
+//! frameseek-wasm: the browser module. It reads MP4 byte ranges with `fetch` through a block
+//! cache ([`reader`]), lets frameseek-core decide which bytes a frame needs, and decodes them
+//! with WebCodecs ([`decoder`]); [`video`] is the API that `web/` wraps as `open(url)`.
+
+pub mod cache;
+pub mod error;
+pub mod http;
+pub mod notify;
+
+#[cfg(target_arch = "wasm32")]
+pub mod decoder;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+#[cfg(target_arch = "wasm32")]
+pub mod info;
+#[cfg(target_arch = "wasm32")]
+pub mod reader;
+#[cfg(target_arch = "wasm32")]
+pub mod video;
+
+#[cfg(target_arch = "wasm32")]
+pub use video::{open_video, FrameStream, Video};

@@ -1,0 +1,548 @@
+//! The frame access API behind `open(url)`: reads the movie header through the range reader,
+//! then serves exact presentation-order frames (`frameAt`) and in-order frame streams
+//! (`frames`) by planning byte ranges with frameseek-core and decoding them with WebCodecs.
+
+use crate::decoder::{micros, Decoder, Sink};
+use crate::error::{Failure, Result};
+use crate::fetch::Target;
+use crate::notify::Notify;
+use crate::reader::{Reader, ReaderOptions};
+use frameseek_core::codec::is_decoder_start;
+use frameseek_core::{
+    plan_frame_where, plan_frames_where, FramePlan, GopPlan, MediaInfo, Movie, Mp4Reader, Need,
+    PlanOptions, TrackIndex,
+};
+use js_sys::{Object, Promise, Reflect};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::VideoFrame;
+
+/// Default size of the first request (`headBytes`): enough for the moov of about half an hour
+/// of 30 fps video; the read stops once the header is in, so a bigger file head costs nothing.
+const HEAD_BYTES: u64 = 1 << 20;
+/// After the header is read, a first request with at most this much left runs to its end
+/// (cheaper than a round trip later); a longer rest is cancelled.
+const KEEP_READING: u64 = 16 << 10;
+/// Default bound on frames a `frames()` stream holds for its consumer.
+const AHEAD: usize = 3;
+
+/// `open()` options, read from the JavaScript object (see `web/src/index.d.ts`).
+struct Options {
+    target: Target,
+    reader: ReaderOptions,
+    head_bytes: u64,
+    hardware: Option<String>,
+}
+
+fn get(opts: &JsValue, key: &str) -> Option<JsValue> {
+    if !opts.is_object() {
+        return None;
+    }
+    Reflect::get(opts, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn get_u64(opts: &JsValue, key: &str) -> Option<u64> {
+    get(opts, key)
+        .and_then(|v| v.as_f64())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v as u64)
+}
+
+impl Options {
+    fn parse(url: String, opts: &JsValue) -> Self {
+        let mut headers = Vec::new();
+        if let Some(list) = get(opts, "headers").filter(js_sys::Array::is_array) {
+            for pair in js_sys::Array::from(&list).iter() {
+                let pair = js_sys::Array::from(&pair);
+                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    headers.push((k, v));
+                }
+            }
+        }
+        let defaults = ReaderOptions::default();
+        Self {
+            target: Target {
+                url,
+                headers,
+                credentials: get(opts, "credentials").and_then(|v| v.as_string()),
+            },
+            reader: ReaderOptions {
+                cache_bytes: get_u64(opts, "cacheBytes").unwrap_or(defaults.cache_bytes),
+                retries: get_u64(opts, "retries").map_or(defaults.retries, |r| r.min(20) as u32),
+                whole_file_max: get_u64(opts, "wholeFileMax").unwrap_or(defaults.whole_file_max),
+            },
+            head_bytes: get_u64(opts, "headBytes").unwrap_or(HEAD_BYTES).max(64),
+            hardware: get(opts, "hardwareAcceleration").and_then(|v| v.as_string()),
+        }
+    }
+}
+
+struct Inner {
+    reader: Rc<Reader>,
+    notify: Rc<Notify>,
+    movie: Movie,
+    info: MediaInfo,
+    /// Position of the main video track in `movie.tracks` and its decoder.
+    video: Option<(usize, Rc<Decoder>)>,
+    /// Sync samples known to be (or not to be) places a decoder can start at.
+    starts: RefCell<HashMap<usize, bool>>,
+    closed: Cell<bool>,
+}
+
+impl Inner {
+    fn video(&self) -> Result<(&TrackIndex, &Rc<Decoder>)> {
+        if self.closed.get() {
+            return Err(Failure::new("closed", "the video was closed"));
+        }
+        match &self.video {
+            Some((i, d)) => match self.movie.tracks.get(*i) {
+                Some(t) => Ok((&t.index, d)),
+                None => Err(Failure::new("no-track", "no video track")),
+            },
+            None => Err(Failure::new("no-track", "the file has no video track")),
+        }
+    }
+
+    /// Whether decoding may start at sync sample `i`, if its bytes have been seen.
+    fn known_start(&self, i: usize) -> Option<bool> {
+        self.starts.borrow().get(&i).copied()
+    }
+
+    /// Learns from its bytes whether decoding may start at sync sample `i` (WebCodecs starts
+    /// H.264/HEVC only at IDR/IRAP pictures; an open GOP's recovery-point I-frame is not one).
+    /// Returns true when the answer is yes or cannot be known.
+    async fn check_start(&self, i: usize) -> Result<bool> {
+        if i == 0 {
+            return Ok(true);
+        }
+        if let Some(v) = self.known_start(i) {
+            return Ok(v);
+        }
+        let (index, _) = self.video()?;
+        let Some(Ok(codec)) = self
+            .video
+            .as_ref()
+            .and_then(|(t, _)| self.movie.tracks.get(*t))
+            .map(|t| &t.codec)
+        else {
+            return Ok(true);
+        };
+        let Some(s) = index.sample(i) else {
+            return Ok(true);
+        };
+        let end = s.offset.saturating_add(u64::from(s.size));
+        self.reader.wait(s.offset, end, end).await?;
+        let v = self
+            .reader
+            .with_bytes(s.offset, end, |b| is_decoder_start(codec, b))
+            .flatten()
+            .unwrap_or(true);
+        self.starts.borrow_mut().insert(i, v);
+        Ok(v)
+    }
+
+    /// Plans frame `k` from a sync sample the decoder can start at, fetching as it goes.
+    async fn plan_frame(&self, k: usize) -> Result<FramePlan> {
+        let (index, _) = self.video()?;
+        loop {
+            let plan =
+                plan_frame_where(index, k, &PlanOptions::default(), &|i| self.known_start(i))?;
+            self.reader.prefetch(&plan.ranges);
+            if self.check_start(plan.run.first).await? {
+                return Ok(plan);
+            }
+        }
+    }
+
+    /// Plans decode passes for `frames`, each from a sync sample the decoder can start at.
+    fn plan_frames(&self, frames: &[usize]) -> Result<Vec<GopPlan>> {
+        let (index, _) = self.video()?;
+        Ok(plan_frames_where(
+            index,
+            frames,
+            &PlanOptions::default(),
+            &|i| self.known_start(i),
+        )?)
+    }
+
+    fn frame_index(&self, k: f64) -> Result<usize> {
+        let (index, _) = self.video()?;
+        let count = index.frame_count();
+        if !(k.is_finite() && k >= 0.0 && k.fract() == 0.0) {
+            return Err(Failure::new(
+                "out-of-range",
+                "a frame index must be a non-negative integer",
+            ));
+        }
+        if k >= count as f64 {
+            let k = k as u64;
+            return Err(Failure::new(
+                "out-of-range",
+                format!("frame {k} out of range (the video has {count} frames)"),
+            ));
+        }
+        Ok(k as usize)
+    }
+}
+
+/// An open video (wrapped by `web/src/index.js` as the public `Video`).
+#[wasm_bindgen]
+pub struct Video {
+    inner: Rc<Inner>,
+}
+
+/// Opens `url`: reads the movie header with bounded range requests and checks in the
+/// background that the browser can decode the video. Resolves to a [`Video`].
+#[wasm_bindgen(js_name = openVideo)]
+pub fn open_video(url: String, opts: JsValue) -> Promise {
+    let opts = Options::parse(url, &opts);
+    future_to_promise(async move {
+        match open(opts).await {
+            Ok(inner) => Ok(Video {
+                inner: Rc::new(inner),
+            }
+            .into()),
+            Err(e) => Err(e.to_js()),
+        }
+    })
+}
+
+async fn open(opts: Options) -> Result<Inner> {
+    let notify = Rc::new(Notify::default());
+    let reader = Reader::new(opts.target.clone(), opts.reader, Rc::clone(&notify));
+    reader.fetch(0, opts.head_bytes);
+    let r = read_header(&reader).await;
+    if r.is_err() {
+        reader.close();
+    }
+    let movie = r?;
+    // The header is in: cancel the rest of the first request unless little is left.
+    for l in reader.loading() {
+        if l.end - l.received > KEEP_READING {
+            reader.abort(&l);
+        }
+    }
+    let info = MediaInfo::from_movie(&movie);
+    let video = movie.video_track().and_then(|vt| {
+        let pos = movie.tracks.iter().position(|t| std::ptr::eq(t, vt))?;
+        let codec = vt.codec.clone().map_err(|e| {
+            Failure::new(
+                "unsupported-codec",
+                format!("cannot read the video codec configuration: {e}"),
+            )
+        });
+        Some((
+            pos,
+            Decoder::new(codec, opts.hardware.clone(), Rc::clone(&notify)),
+        ))
+    });
+    Ok(Inner {
+        reader,
+        notify,
+        movie,
+        info,
+        video,
+        starts: RefCell::default(),
+        closed: Cell::new(false),
+    })
+}
+
+/// Drives core's incremental MP4 reader with the bytes it asks for.
+async fn read_header(reader: &Rc<Reader>) -> Result<Movie> {
+    let size = reader.wait_size().await?;
+    let mut mp4 = Mp4Reader::new(size);
+    let mut last = None;
+    while let Need::Bytes {
+        range,
+        prefetch_end,
+    } = mp4.need()
+    {
+        // A request that ends before the needed bytes cannot help any more.
+        for l in reader.loading() {
+            if l.end <= range.start {
+                reader.abort(&l);
+            }
+        }
+        reader.wait(range.start, range.end, prefetch_end).await?;
+        let end = reader.available_end(range.start);
+        if last == Some((range, end)) {
+            return Err(Failure::new(
+                "invalid",
+                format!("the MP4 reader made no progress at byte {}", range.start),
+            ));
+        }
+        last = Some((range, end));
+        reader
+            .with_bytes(range.start, end, |bytes| mp4.push(range.start, bytes))
+            .ok_or_else(|| Failure::new("usage", "header bytes left the cache"))??;
+    }
+    Ok(mp4.finish()?)
+}
+
+#[wasm_bindgen]
+impl Video {
+    /// The probe summary (core's `MediaInfo`) as a plain object.
+    #[wasm_bindgen(getter)]
+    pub fn info(&self) -> Object {
+        crate::info::to_object(&self.inner.info)
+    }
+
+    /// Presentation-order frame `k` as a `VideoFrame` in coded orientation.
+    #[wasm_bindgen(js_name = frameAt)]
+    pub fn frame_at(&self, k: f64) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            match frame_at(inner, k).await {
+                Ok(f) => Ok(f.into()),
+                Err(e) => Err(e.to_js()),
+            }
+        })
+    }
+
+    /// The index of the frame on screen at `seconds`.
+    #[wasm_bindgen(js_name = frameIndexAtTime)]
+    pub fn frame_index_at_time(&self, seconds: f64) -> std::result::Result<f64, JsValue> {
+        let (index, _) = self.inner.video()?;
+        index
+            .frame_at_time(seconds)
+            .map(|k| k as f64)
+            .ok_or_else(|| Failure::new("out-of-range", "no frame at that time").to_js())
+    }
+
+    /// Frames `start, start+step, ...` below `end`, in order, through a [`FrameStream`] that
+    /// holds at most `ahead` decoded frames for its consumer.
+    pub fn frames(
+        &self,
+        start: f64,
+        end: f64,
+        step: f64,
+        ahead: f64,
+    ) -> std::result::Result<FrameStream, JsValue> {
+        let (index, _) = self.inner.video()?;
+        let count = index.frame_count();
+        let end = if end.is_finite() {
+            end.min(count as f64)
+        } else {
+            count as f64
+        };
+        let ok = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
+        if !(ok(start) && ok(step) && step >= 1.0) {
+            return Err(Failure::new(
+                "usage",
+                "frames(): start must be an integer >= 0 and step an integer >= 1",
+            )
+            .to_js());
+        }
+        let frames: Vec<usize> = if start < end {
+            (start as usize..end.max(0.0) as usize)
+                .step_by(step as usize)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ahead = if ahead.is_finite() && ahead >= 1.0 {
+            ahead as usize
+        } else {
+            AHEAD
+        };
+        let state = Rc::new(StreamState::default());
+        let sink = Rc::new(Sink::default());
+        let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
+        wasm_bindgen_futures::spawn_local(async move {
+            let (inner, sink, state) = task;
+            let r = stream_frames(&inner, &frames, &sink, &state, ahead).await;
+            *state.result.borrow_mut() = Some(r);
+            inner.notify.notify();
+        });
+        Ok(FrameStream {
+            inner: Rc::clone(&self.inner),
+            sink,
+            state,
+        })
+    }
+
+    /// Counters since `open()`: `{ requests, bytesFetched, cacheHits, framesDecoded, retries,
+    /// cachedBytes }`.
+    pub fn stats(&self) -> Object {
+        let s = self.inner.reader.stats();
+        let decoded = self
+            .inner
+            .video
+            .as_ref()
+            .map_or(0, |(_, d)| d.frames_decoded());
+        let o = Object::new();
+        for (k, v) in [
+            ("requests", s.requests),
+            ("bytesFetched", s.bytes_fetched),
+            ("cacheHits", s.cache_hits),
+            ("framesDecoded", decoded),
+            ("retries", s.retries),
+            ("cachedBytes", self.inner.reader.cached_bytes()),
+        ] {
+            let _ = Reflect::set(&o, &k.into(), &(v as f64).into());
+        }
+        o
+    }
+
+    /// Cancels fetches and releases the decoder; later calls fail with code `closed`.
+    pub fn close(&self) {
+        self.inner.closed.set(true);
+        self.inner.reader.close();
+        self.inner.notify.notify();
+    }
+}
+
+async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
+    let k = inner.frame_index(k)?;
+    let plan = inner.plan_frame(k).await?;
+    let (index, decoder) = inner.video()?;
+    let sink = Rc::new(Sink::default());
+    sink.want(micros(plan.pts, index.timescale()), k);
+    // The pass runs as its own task so that the frame is returned as soon as it comes out,
+    // while the decoder finishes its flush.
+    let done: Rc<RefCell<Option<Result<()>>>> = Rc::default();
+    {
+        let (inner, sink, done, decoder) = (
+            Rc::clone(&inner),
+            Rc::clone(&sink),
+            Rc::clone(&done),
+            Rc::clone(decoder),
+        );
+        wasm_bindgen_futures::spawn_local(async move {
+            let _guard = decoder.lock().await;
+            let r = match inner.video() {
+                Ok((index, _)) => {
+                    decoder
+                        .run(&inner.reader, index, plan.run, &sink, usize::MAX, &|| false)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            *done.borrow_mut() = Some(r);
+            inner.notify.notify();
+        });
+    }
+    loop {
+        let changed = inner.notify.changed();
+        if let Some(f) = sink.take_frame(k) {
+            return Ok(f);
+        }
+        if let Some(r) = done.borrow_mut().take() {
+            r?;
+            return Err(Failure::new(
+                "decode",
+                format!("the decoder did not output frame {k}"),
+            ));
+        }
+        changed.await;
+    }
+}
+
+#[derive(Default)]
+struct StreamState {
+    stopped: Cell<bool>,
+    result: RefCell<Option<Result<()>>>,
+}
+
+async fn stream_frames(
+    inner: &Rc<Inner>,
+    frames: &[usize],
+    sink: &Rc<Sink>,
+    state: &StreamState,
+    ahead: usize,
+) -> Result<()> {
+    let (index, decoder) = inner.video()?;
+    let mut plans = inner.plan_frames(frames)?;
+    let stop = || state.stopped.get() || inner.closed.get();
+    let mut g = 0;
+    while let Some(plan) = plans.get(g) {
+        if stop() {
+            break;
+        }
+        inner.reader.prefetch(&plan.ranges);
+        // Fetch the next pass's bytes while this one decodes (one pass ahead: bounded memory).
+        if let Some(next) = plans.get(g + 1) {
+            inner.reader.prefetch(&next.ranges);
+        }
+        if !inner.check_start(plan.run.first).await? {
+            // An open GOP's I-frame: plan the rest again from a decoder start further back.
+            let rest: Vec<usize> = plans[g..]
+                .iter()
+                .flat_map(|p| p.frames.iter().copied())
+                .collect();
+            plans = inner.plan_frames(&rest)?;
+            g = 0;
+            continue;
+        }
+        let plan = plan.clone();
+        g += 1;
+        let _guard = decoder.lock().await;
+        for &k in &plan.frames {
+            let pts = index.frame_pts(k).unwrap_or(0);
+            sink.want(micros(pts, index.timescale()), k);
+        }
+        decoder
+            .run(&inner.reader, index, plan.run, sink, ahead, &stop)
+            .await?;
+        if let Some(k) = sink.missing() {
+            if !stop() {
+                return Err(Failure::new(
+                    "decode",
+                    format!("the decoder did not output frame {k}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An in-order stream of decoded frames from [`Video::frames`].
+#[wasm_bindgen]
+pub struct FrameStream {
+    inner: Rc<Inner>,
+    sink: Rc<Sink>,
+    state: Rc<StreamState>,
+}
+
+#[wasm_bindgen]
+impl FrameStream {
+    /// The next frame, or `undefined` after the last one.
+    pub fn next(&self) -> Promise {
+        let (inner, sink, state) = (
+            Rc::clone(&self.inner),
+            Rc::clone(&self.sink),
+            Rc::clone(&self.state),
+        );
+        future_to_promise(async move {
+            loop {
+                let changed = inner.notify.changed();
+                if let Some((_, frame)) = sink.take() {
+                    inner.notify.notify();
+                    return Ok(frame.into());
+                }
+                let result = state.result.borrow_mut().take();
+                if let Some(r) = result {
+                    // Later calls see the end.
+                    *state.result.borrow_mut() = Some(Ok(()));
+                    return r.map(|()| JsValue::UNDEFINED).map_err(|e| e.to_js());
+                }
+                if inner.closed.get() {
+                    return Err(Failure::new("closed", "the video was closed").to_js());
+                }
+                changed.await;
+            }
+        })
+    }
+
+    /// Stops decoding and closes frames not taken yet.
+    pub fn close(&self) {
+        self.state.stopped.set(true);
+        self.sink.clear();
+        self.inner.notify.notify();
+    }
+}

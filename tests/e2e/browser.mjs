@@ -1,0 +1,88 @@
+// Test support: the range server over the fixtures and web/dist, and headless Chromium
+// (Debian's, through playwright-core) on a harness page that has frameseek loaded.
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { startServer } from './range-server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, '..', '..');
+export const fixtures = join(root, 'tests', 'fixtures');
+const require = createRequire(join(root, 'web', 'package.json'));
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** Launches Debian's Chromium through playwright-core. */
+export async function launchChromium() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+}
+
+/** The fixture manifest written by scripts/fixtures. */
+export function manifest() {
+  const path = join(fixtures, 'manifest.json');
+  if (!existsSync(path)) throw new Error('tests/fixtures/manifest.json is missing: run scripts/fixtures');
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/**
+ * Starts the server (media from `mediaDir`) and a browser page with `window.frameseek` and
+ * `window.barcode(frame)`. Returns { server, browser, page, media(file, query), close() }.
+ */
+export async function setup({ mediaDir = fixtures, server: serverOpts = {} } = {}) {
+  if (!existsSync(join(root, 'web', 'dist', 'index.js'))) {
+    throw new Error('web/dist/index.js is missing: run scripts/build');
+  }
+  const server = await startServer({
+    routes: { '/media/': mediaDir, '/dist/': join(root, 'web', 'dist'), '/harness/': here, '/mb/': join(root, 'web', 'node_modules', 'mediabunny', 'dist') },
+    ...serverOpts,
+  });
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(`${server.url}/harness/harness.html`);
+  await page.waitForFunction(() => window.harnessReady === true || window.harnessError, null, { timeout: 30000 });
+  const failed = await page.evaluate(() => window.harnessError);
+  if (failed) throw new Error(`harness failed to load: ${failed}`);
+  return {
+    server,
+    browser,
+    page,
+    errors,
+    media: (file, query = {}) => {
+      const q = new URLSearchParams(query).toString();
+      return `${server.url}/media/${file}${q ? `?${q}` : ''}`;
+    },
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** A deterministic pseudo-random generator (mulberry32) so that failures reproduce. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

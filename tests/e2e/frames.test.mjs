@@ -1,0 +1,193 @@
+// Exactness in headless Chromium: for every browser-decodable barcode fixture, frameAt(k) at
+// the start, middle, end and at seeded random k carries barcode k, and frames({start, end,
+// step}) yields exactly the requested barcodes with one decode pass per GOP.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manifest, rng, setup } from './browser.mjs';
+
+const decodable = manifest().filter((f) => f.browser_decodable && f.kind === 'video');
+let env;
+
+/** Runs frameAt for each k in the page; returns barcodes, timestamps and stats. */
+async function frameAt(url, ks, opts = {}) {
+  return env.page.evaluate(
+    async ({ url, ks, opts }) => {
+      const v = await frameseek.open(url, opts);
+      const codes = [];
+      const sizes = [];
+      for (const k of ks) {
+        const f = await v.frameAt(k, { raw: true });
+        codes.push(await barcode(f));
+        sizes.push([f.displayWidth, f.displayHeight]);
+        f.close();
+      }
+      const out = { codes, sizes, info: v.info, stats: v.stats };
+      v.close();
+      return out;
+    },
+    { url, ks, opts },
+  );
+}
+
+describe('browser', () => {
+  before(async () => {
+    env = await setup();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  // frameAt is exact
+  for (const f of decodable) {
+    test(f.file, async () => {
+      const n = f.frames;
+      const seed = 1000 + n;
+      const next = rng(seed);
+      const ks = [0, 1, Math.floor(n / 2), n - 2, n - 1];
+      for (let i = 0; i < 6; i++) ks.push(Math.floor(next() * n));
+      for (const k of f.leading_frames ?? []) ks.push(k);
+      for (const k of f.keyframes ?? []) if (k > 0) ks.push(k - 1, k);
+      const got = await frameAt(env.media(f.file), ks);
+      assert.deepEqual(got.codes, ks, `barcodes of frames ${ks} (seed ${seed})`);
+      assert.equal(got.info.frameCount, n);
+      assert.equal(got.info.rotation, f.rotation ?? 0);
+    });
+  }
+
+  // frames() yields exactly the requested frames
+  const cases = [
+    ['h264_faststart.mp4', { start: 0, end: 90, step: 1 }],
+    ['h264_bframes_editlist.mp4', { start: 5, end: 80, step: 7 }],
+    ['h264_open_gop.mp4', { start: 80, end: 120, step: 3 }],
+    ['h264_vfr.mp4', { start: 10, end: 90, step: 11 }],
+    ['h264_long_gop.mp4', { start: 290, end: 320, step: 2 }],
+    ['h264_fragmented.mp4', { start: 0, end: 90, step: 29 }],
+    ['vp9.mp4', { start: 3, end: 60, step: 5 }],
+    ['av1.mp4', { start: 0, end: 30, step: 4 }],
+  ];
+  for (const [file, opts] of cases) {
+    test(`${file} ${JSON.stringify(opts)}`, async () => {
+      const want = [];
+      for (let k = opts.start; k < opts.end; k += opts.step) want.push(k);
+      const got = await env.page.evaluate(
+        async ({ url, opts }) => {
+          const v = await frameseek.open(url);
+          const codes = [];
+          for await (const f of v.frames({ ...opts, raw: true })) {
+            codes.push(await barcode(f));
+            f.close();
+          }
+          const stats = v.stats;
+          v.close();
+          return { codes, stats };
+        },
+        { url: env.media(file), opts },
+      );
+      assert.deepEqual(got.codes, want);
+    });
+  }
+
+  test('one decode pass per GOP: every frame of a 3-GOP file decodes each sample once', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      let n = 0;
+      for await (const f of v.frames()) {
+        n += 1;
+        f.close();
+      }
+      const stats = v.stats;
+      v.close();
+      return { n, stats };
+    }, env.media('h264_faststart.mp4'));
+    assert.equal(got.n, 90);
+    assert.equal(got.stats.framesDecoded, 90);
+  });
+
+  test('step skips GOPs it does not need: keyframes only decode one sample each', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const codes = [];
+      for await (const f of v.frames({ step: 30, raw: true })) {
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const stats = v.stats;
+      v.close();
+      return { codes, stats };
+    }, env.media('h264_faststart.mp4'));
+    assert.deepEqual(got.codes, [0, 30, 60]);
+    assert.equal(got.stats.framesDecoded, 3);
+  });
+
+  test('backpressure: a slow consumer never has more than `ahead` frames waiting', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const codes = [];
+      for await (const f of v.frames({ start: 0, end: 60, ahead: 2, raw: true })) {
+        await new Promise((r) => setTimeout(r, 15));
+        codes.push(await barcode(f));
+        f.close();
+      }
+      // Breaking out early closes the stream and its frames.
+      for await (const f of v.frames({ start: 0, end: 90 })) {
+        f.close();
+        break;
+      }
+      const after = await v.frameAt(89, { raw: true });
+      const last = await barcode(after);
+      after.close();
+      v.close();
+      return { codes, last };
+    }, env.media('h264_long_gop.mp4'));
+    assert.deepEqual(got.codes, [...Array(60).keys()]);
+    assert.equal(got.last, 89);
+  });
+
+  // geometry and time
+  test('rotation is reported and applied unless raw', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const f = await v.frameAt(10);
+      const r = { rotation: f.rotation, w: f.displayWidth, h: f.displayHeight, info: v.info.rotation };
+      f.close();
+      const bmp = await v.thumbnail(10, { width: 120 });
+      r.thumb = [bmp.width, bmp.height];
+      bmp.close();
+      v.close();
+      return r;
+    }, env.media('h264_rotated.mp4'));
+    assert.equal(got.info, 90);
+    assert.equal(got.rotation, 90);
+    assert.deepEqual(got.thumb, [120, 160]);
+  });
+
+  test('display size honours the sample aspect ratio', async () => {
+    const got = await frameAt(env.media('h264_sar.mp4'), [0, 45]);
+    assert.deepEqual(got.codes, [0, 45]);
+    assert.equal(got.info.width, 427);
+    assert.deepEqual(got.sizes[0], [427, 240]);
+  });
+
+  test('frameAtTime follows the sample tables (variable frame rate)', async () => {
+    // Frame i of h264_vfr.mp4 starts at 33*i + 17*floor(i/3) + 100*floor(i/10) ms.
+    const start = (i) => 33 * i + 17 * Math.floor(i / 3) + 100 * Math.floor(i / 10);
+    const ks = [0, 7, 29, 50, 89];
+    const times = ks.flatMap((i) => [start(i) / 1000, (start(i) + 20) / 1000]);
+    const got = await env.page.evaluate(
+      async ({ url, times }) => {
+        const v = await frameseek.open(url);
+        const codes = [];
+        for (const t of times) {
+          const f = await v.frameAtTime(t);
+          codes.push(await barcode(f));
+          f.close();
+        }
+        v.close();
+        return codes;
+      },
+      { url: env.media('h264_vfr.mp4'), times },
+    );
+    assert.deepEqual(got, ks.flatMap((k) => [k, k]));
+  });
+});
+

@@ -1,0 +1,156 @@
+// Types for the `frameseek` package (web/src/index.js).
+
+/** Options of {@link open}. */
+export interface OpenOptions {
+  /** Extra request headers for every range request (API keys, Authorization). */
+  headers?: HeadersInit;
+  /** `fetch` credentials mode for the media requests. */
+  credentials?: RequestCredentials;
+  /** Byte budget of the block cache (default 64 MiB). */
+  cacheBytes?: number;
+  /** WebCodecs preference; by default hardware is tried first, then anything available. */
+  hardwareAcceleration?: HardwareAcceleration;
+  /**
+   * Upper bound of the first request (default 1 MiB). The read stops once the header is in:
+   * the rest is cancelled as soon as the movie box is complete or found to lie elsewhere.
+   */
+  headBytes?: number;
+  /** Retries of a failed request (network error, 5xx, 408, 429, a body cut short); default 4. */
+  retries?: number;
+  /**
+   * When the server ignores `Range` (answers 200), read the file whole if it is at most this
+   * many bytes. Default 0: such servers are reported with an error of code `range-ignored`.
+   */
+  wholeFileMax?: number;
+}
+
+/** One track of {@link MediaInfo}. */
+export interface TrackInfo {
+  id: number;
+  kind: 'video' | 'audio' | 'other';
+  /** WebCodecs codec string, e.g. `avc1.64001f`. */
+  codec: string;
+  /** Why the codec configuration could not be read, if it could not. */
+  codecError?: string;
+  /** Coded size. */
+  width?: number;
+  height?: number;
+  /** Display size after SAR and clean aperture (before rotation). */
+  displayWidth?: number;
+  displayHeight?: number;
+  /** Sample aspect ratio `h:v`. */
+  sar?: string;
+  frameCount: number;
+  fps?: number;
+  keyframes: number;
+  /** Clockwise rotation in degrees. */
+  rotation: number;
+  /** Seconds. */
+  duration: number;
+  timescale: number;
+  sampleRate?: number;
+  channels?: number;
+  language?: string;
+}
+
+/** `video.info`: the probe summary (the same fields as `frameseek probe --json`). */
+export interface MediaInfo {
+  container: 'mp4' | 'mov' | string;
+  fragmented: boolean;
+  /** Seconds. */
+  duration: number;
+  /** File size in bytes. */
+  size: number;
+  /** Main video track's display size (SAR applied, before rotation). */
+  width?: number;
+  height?: number;
+  codec?: string;
+  frameCount?: number;
+  fps?: number;
+  /** Clockwise degrees; applied to frames unless `{ raw: true }`. */
+  rotation?: number;
+  tracks: TrackInfo[];
+}
+
+/** `video.stats`: counters since `open()`. */
+export interface Stats {
+  /** HTTP requests sent (retries included). */
+  requests: number;
+  /** Response body bytes received. */
+  bytesFetched: number;
+  /** Byte ranges served from the cache without a request. */
+  cacheHits: number;
+  /** Frames the decoder output (wanted or not). */
+  framesDecoded: number;
+  /** Requests that repeated failed ones. */
+  retries: number;
+  /** Bytes held by the block cache now. */
+  cachedBytes: number;
+}
+
+export interface FrameOptions {
+  /** Coded orientation: do not apply `info.rotation`. */
+  raw?: boolean;
+}
+
+export interface FramesOptions extends FrameOptions {
+  /** First frame (default 0). */
+  start?: number;
+  /** End, exclusive (default: the frame count). */
+  end?: number;
+  /** Distance between yielded frames (default 1). */
+  step?: number;
+  /** Decoded frames held for the consumer at most (default 3). */
+  ahead?: number;
+}
+
+export interface ThumbnailOptions extends FrameOptions {
+  /** Output width; the height follows the display aspect ratio unless given. */
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Errors thrown by frameseek are `Error`s whose message starts with `frameseek:` and whose
+ * `code` is one of these.
+ */
+export type ErrorCode =
+  | 'http'
+  | 'network'
+  | 'range-ignored'
+  | 'not-mp4'
+  | 'truncated'
+  | 'invalid'
+  | 'unsupported'
+  | 'unsupported-codec'
+  | 'no-track'
+  | 'out-of-range'
+  | 'decode'
+  | 'closed'
+  | 'usage';
+
+export interface FrameseekError extends Error {
+  code: ErrorCode;
+}
+
+export declare class Video {
+  private constructor();
+  readonly info: MediaInfo;
+  readonly stats: Stats;
+  /** Presentation-order frame `index` (after edit lists), exact. The caller closes it. */
+  frameAt(index: number, opts?: FrameOptions): Promise<VideoFrame>;
+  /** The frame on screen at `seconds`. */
+  frameAtTime(seconds: number, opts?: FrameOptions): Promise<VideoFrame>;
+  /** Frames `start, start+step, ...` below `end`, in order, one decode pass per GOP. */
+  frames(opts?: FramesOptions): AsyncGenerator<VideoFrame, void, undefined>;
+  /** Frame `index` scaled to `width` (or `height`). */
+  thumbnail(index: number, opts?: ThumbnailOptions): Promise<ImageBitmap>;
+  /** Cancels requests and releases the decoder. */
+  close(): void;
+}
+
+/** Opens an MP4/MOV (or fragmented MP4) URL: reads its header with bounded range requests. */
+export declare function open(url: string | URL, opts?: OpenOptions): Promise<Video>;
+
+/** Loads the wasm module ahead of `open()` (optional); `moduleOrPath` overrides its URL. */
+export declare function load(moduleOrPath?: string | URL | BufferSource | WebAssembly.Module): Promise<unknown>;

@@ -1,0 +1,103 @@
+// frameseek: exact video frames from plain HTTP hosts (MP4 byte ranges + WebCodecs).
+// This file is the public API surface; the work happens in the wasm module (crates/wasm).
+import init, { openVideo } from './pkg/frameseek_wasm.js';
+
+let ready;
+
+/** Loads the wasm module once (also done by `open()`); pass a URL or bytes to override. */
+export function load(moduleOrPath) {
+  ready ??= init(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
+  return ready;
+}
+
+function normalizeOptions(opts = {}) {
+  const o = { ...opts };
+  if (opts.headers) o.headers = [...new Headers(opts.headers).entries()];
+  return o;
+}
+
+/** Applies the track rotation to a coded-orientation frame (closing the original). */
+function rotate(frame, degrees) {
+  if (!degrees) return frame;
+  try {
+    const rotated = new VideoFrame(frame, { rotation: (frame.rotation ?? 0) + degrees });
+    frame.close();
+    return rotated;
+  } catch {
+    return frame; // a browser without VideoFrame rotation: coded orientation, see info.rotation
+  }
+}
+
+/** An open video: see index.d.ts. */
+export class Video {
+  #w;
+  #info;
+
+  /** @internal */
+  constructor(w) {
+    this.#w = w;
+    this.#info = Object.freeze(w.info);
+  }
+
+  get info() {
+    return this.#info;
+  }
+
+  get stats() {
+    return this.#w.stats();
+  }
+
+  async frameAt(index, { raw = false } = {}) {
+    const frame = await this.#w.frameAt(index);
+    return raw ? frame : rotate(frame, this.#info.rotation);
+  }
+
+  async frameAtTime(seconds, opts) {
+    return this.frameAt(this.#w.frameIndexAtTime(seconds), opts);
+  }
+
+  async *frames({ start = 0, end = Infinity, step = 1, ahead = 3, raw = false } = {}) {
+    const stream = this.#w.frames(start, end, step, ahead);
+    try {
+      for (;;) {
+        const frame = await stream.next();
+        if (frame === undefined) return;
+        yield raw ? frame : rotate(frame, this.#info.rotation);
+      }
+    } finally {
+      stream.close();
+    }
+  }
+
+  async thumbnail(index, { width, height, raw = false } = {}) {
+    const frame = await this.frameAt(index, { raw });
+    try {
+      // Display size: SAR applied, and rotation too for a rotated frame; drawImage honours
+      // both (createImageBitmap ignores the rotation).
+      const w = frame.displayWidth;
+      const h = frame.displayHeight;
+      let outW = width ?? (height ? (height * w) / h : w);
+      let outH = height ?? (width ? (width * h) / w : h);
+      outW = Math.max(1, Math.round(outW));
+      outH = Math.max(1, Math.round(outH));
+      const canvas = new OffscreenCanvas(outW, outH);
+      const ctx = canvas.getContext('2d');
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(frame, 0, 0, outW, outH);
+      return canvas.transferToImageBitmap();
+    } finally {
+      frame.close();
+    }
+  }
+
+  close() {
+    this.#w.close();
+  }
+}
+
+/** Opens an MP4/MOV URL: reads its header with bounded range requests. */
+export async function open(url, opts = {}) {
+  await load();
+  const href = typeof url === 'string' ? url : String(url);
+  return new Video(await openVideo(href, normalizeOptions(opts)));
+}
