@@ -105,7 +105,10 @@ export async function startServer({ routes, port = 0, rttMs = 0, mbps = 0, chunk
     }
     const media = url.pathname.startsWith('/media/');
     const c = counter(id);
-    if (media) c.requests += 1;
+    if (media) {
+      c.requests += 1;
+      c.headers = req.headers;
+    }
     const size = st.size;
     const headers = {
       'Content-Type': MIME[extname(path)] ?? 'application/octet-stream',

@@ -1,0 +1,171 @@
+// Failure handling in headless Chromium: undecodable codecs, truncated and random files reject
+// with clear typed errors; the reader survives a dropped connection and a 503, detects a
+// server that ignores Range, sends only bounded ranges, passes custom headers, and works in a
+// Worker.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manifest, setup } from './browser.mjs';
+
+let env;
+
+/** Opens `url` and reads frames `ks`; returns barcodes or the error's code and message. */
+async function attempt(url, ks, opts = {}) {
+  return env.page.evaluate(
+    async ({ url, ks, opts }) => {
+      let v;
+      const codes = [];
+      try {
+        v = await frameseek.open(url, opts);
+        for (const k of ks) {
+          const f = await v.frameAt(k, { raw: true });
+          codes.push(await barcode(f));
+          f.close();
+        }
+        return { codes, stats: v.stats, info: v.info };
+      } catch (e) {
+        return { codes, error: { code: e.code, message: e.message, isError: e instanceof Error }, stats: v?.stats, info: v?.info };
+      } finally {
+        v?.close();
+      }
+    },
+    { url, ks, opts },
+  );
+}
+
+describe('errors and faults', () => {
+  before(async () => {
+    env = await setup();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  for (const f of manifest().filter((m) => m.codec === 'hevc')) {
+    test(`${f.file}: open works, frames reject naming the codec`, async () => {
+      const got = await attempt(env.media(f.file), [0]);
+      assert.equal(got.info?.frameCount, f.frames);
+      assert.equal(got.error?.code, 'unsupported-codec');
+      assert.ok(got.error.isError);
+      assert.match(got.error.message, /^frameseek: this browser cannot decode (hvc1|hev1)\.[^ ]+ \(HEVC\/H\.265\)/);
+    });
+  }
+
+  test('truncated.mp4: frames whose bytes exist decode, later ones reject as truncated', async () => {
+    const ok = await attempt(env.media('truncated.mp4'), [0, 10, 40]);
+    assert.deepEqual(ok.codes, [0, 10, 40]);
+    const bad = await attempt(env.media('truncated.mp4'), [85]);
+    assert.equal(bad.error?.code, 'truncated');
+    assert.match(bad.error.message, /^frameseek: truncated .* at byte \d+/);
+  });
+
+  test('truncated_moov.mp4: open rejects with a typed error', async () => {
+    const got = await attempt(env.media('truncated_moov.mp4'), []);
+    assert.ok(['truncated', 'invalid'].includes(got.error?.code), JSON.stringify(got.error));
+  });
+
+  for (const file of ['random.bin', 'random.mp4']) {
+    test(`${file}: open rejects as not-mp4`, async () => {
+      const got = await attempt(env.media(file), []);
+      assert.equal(got.error?.code, 'not-mp4');
+      assert.match(got.error.message, /not an MP4\/MOV file/);
+    });
+  }
+
+  test('a missing file rejects with the HTTP status', async () => {
+    const got = await attempt(env.media('nope.mp4'), []);
+    assert.equal(got.error?.code, 'http');
+    assert.match(got.error.message, /HTTP 404/);
+  });
+
+  test('out-of-range frames reject', async () => {
+    const got = await attempt(env.media('h264_faststart.mp4'), [90]);
+    assert.equal(got.error?.code, 'out-of-range');
+  });
+
+  test('503 once: retried with backoff', async () => {
+    const url = env.media('h264_bframes_editlist.mp4', { fault: '503', id: 'retry503' });
+    const got = await attempt(url, [0, 50, 89]);
+    assert.deepEqual(got.codes, [0, 50, 89]);
+    assert.ok(got.stats.retries >= 1);
+  });
+
+  test('connection dropped mid-body: resumed after the bytes received', async () => {
+    const id = 'drop1';
+    const url = env.media('h264_long_gop.mp4', { fault: 'drop', id });
+    const got = await attempt(url, [299, 450], { headBytes: 4096 });
+    assert.deepEqual(got.codes, [299, 450]);
+    assert.ok(got.stats.retries >= 1);
+    const ranges = env.server.stats(id).ranges;
+    // The retry asks for the rest only: it starts where the cut response stopped.
+    const resumed = ranges.some(([s], i) => i > 0 && ranges.slice(0, i).some(([a, b]) => s === a + Math.floor((b - a) / 2)));
+    assert.ok(resumed, JSON.stringify(ranges));
+  });
+
+  test('a server that ignores Range is reported, or read whole when allowed and small', async () => {
+    const refused = await attempt(env.media('h264_faststart.mp4', { fault: 'norange', id: 'nr1' }), [0]);
+    assert.equal(refused.error?.code, 'range-ignored');
+    assert.match(refused.error.message, /HTTP 200/);
+    const whole = await attempt(env.media('h264_faststart.mp4', { fault: 'norange', id: 'nr2' }), [0, 45, 89], {
+      wholeFileMax: 1 << 20,
+    });
+    assert.deepEqual(whole.codes, [0, 45, 89]);
+    assert.equal(env.server.stats('nr2').requests, 1);
+  });
+
+  test('only bounded ranges, never the whole file; one request per new GOP after open', async () => {
+    const id = 'bounded';
+    const url = env.media('h264_many_samples.mp4', { id });
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const afterOpen = v.stats.requests;
+      const f = await v.frameAt(3000, { raw: true });
+      const code = await barcode(f);
+      f.close();
+      const r = { code, afterOpen, afterFrame: v.stats.requests, size: v.info.size };
+      v.close();
+      return r;
+    }, url);
+    assert.equal(got.code, 3000);
+    assert.equal(got.afterFrame - got.afterOpen, 1);
+    const { ranges } = env.server.stats(id);
+    for (const [start, end, header] of ranges) {
+      assert.match(header, /^bytes=\d+-\d+$/);
+      assert.ok(end - start < got.size, `request ${header} reads the whole file`);
+    }
+  });
+
+  test('custom headers reach the server', async () => {
+    const id = 'headers';
+    const got = await attempt(env.media('h264_faststart.mp4', { id }), [1], { headers: { 'X-Api-Key': 'secret-1' } });
+    assert.deepEqual(got.codes, [1]);
+    assert.equal(env.server.stats(id).headers['x-api-key'], 'secret-1');
+  });
+
+  test('works in a dedicated Worker', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const w = new Worker('/harness/worker.js', { type: 'module' });
+      const reply = await new Promise((resolve) => {
+        w.onmessage = (e) => resolve(e.data);
+        w.onerror = (e) => resolve({ ok: false, error: e.message });
+        w.postMessage({ url, frames: [0, 44, 89] });
+      });
+      w.terminate();
+      return reply;
+    }, env.media('h264_bframes_editlist.mp4'));
+    assert.deepEqual(got, { ok: true, out: [0, 44, 89] });
+  });
+
+  test('close() cancels: later calls reject with code closed', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      v.close();
+      try {
+        await v.frameAt(0);
+        return 'resolved';
+      } catch (e) {
+        return e.code;
+      }
+    }, env.media('h264_faststart.mp4'));
+    assert.equal(got, 'closed');
+  });
+});
