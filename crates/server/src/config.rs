@@ -26,6 +26,20 @@ pub struct Config {
     pub ffmpeg: PathBuf,
     /// HLS segment target duration in seconds.
     pub hls_segment: f64,
+    /// The ffprobe executable (key frames of containers core cannot read).
+    pub ffprobe: PathBuf,
+    /// Most ffmpeg transcodes at once (`--max-transcodes`, at least 1).
+    pub max_transcodes: usize,
+    /// `--encoder`: `libx264` or `h264_nvenc` (falls back to libx264 when unusable).
+    pub encoder: String,
+    /// Byte budget of the transcoded segment cache.
+    pub transcode_cache_bytes: u64,
+    /// `--live NAME=SOURCE` sources.
+    pub live: Vec<crate::live::LiveSpec>,
+    /// Live segment duration in seconds.
+    pub live_segment: f64,
+    /// Segments in a live playlist's window.
+    pub live_window: usize,
 }
 
 impl Config {
@@ -40,6 +54,13 @@ impl Config {
             web_dir: None,
             ffmpeg: PathBuf::from("ffmpeg"),
             hls_segment: crate::hls::DEFAULT_SEGMENT_SECS,
+            ffprobe: PathBuf::from("ffprobe"),
+            max_transcodes: crate::transcode::default_max_jobs(),
+            encoder: "libx264".to_string(),
+            transcode_cache_bytes: crate::transcode::DEFAULT_CACHE_BYTES,
+            live: Vec::new(),
+            live_segment: crate::live::DEFAULT_SEGMENT_SECS,
+            live_window: crate::live::DEFAULT_WINDOW,
         }
     }
 

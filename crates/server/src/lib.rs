@@ -5,14 +5,20 @@
 //! Map: `server` (connections) → `routes/` (warp filters) → `respond` (ranges and
 //! conditionals for one object, using `range` and `conditional`) → `vfs` (files + `archive`
 //! members) → `storage` (the byte source trait; local files). Around them: `library`,
-//! `thumbnail`, `probe`, `cors`, `metrics`, `path`, `mime`, `config`, `state`.
+//! `thumbnail`, `probe`, `cors`, `metrics`, `path`, `mime`, `config`, `state`. Beside the
+//! remux: `markers` (timeline markers, SQLite), `transcode` (ffmpeg HLS for codecs browsers
+//! cannot decode), `live` (ffmpeg live HLS), `child` (their processes), `annotate`.
 
+pub mod annotate;
 pub mod archive;
+pub mod child;
 pub mod conditional;
 pub mod config;
 pub mod cors;
 pub mod hls;
 pub mod library;
+pub mod live;
+pub mod markers;
 pub mod metrics;
 pub mod mime;
 pub mod pack;
@@ -25,21 +31,26 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod thumbnail;
+pub mod transcode;
 pub mod vfs;
 
 pub use config::Config;
 
 use anyhow::{Context, Result};
 use std::io::Write;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Binds, prints `listening on http://ADDR` on stdout, and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<()> {
     let state = state::AppState::new(&config)?;
+    // The encoder (NVENC needs a test encode) before any version token is handed out.
+    state.transcoder.init().await;
     let listener = TcpListener::bind(config.addr())
         .await
         .with_context(|| format!("cannot listen on {}", config.addr()))?;
     let addr = listener.local_addr()?;
+    state.live.start(state.transcoder.encoder());
     tracing::info!(
         "serving {} (cache {}, web {})",
         config.media_dir.display(),
@@ -52,7 +63,8 @@ pub async fn serve(config: Config) -> Result<()> {
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on http://{addr}")?;
     stdout.flush()?;
-    server::run(listener, state, shutdown_signal()).await;
+    server::run(listener, Arc::clone(&state), shutdown_signal()).await;
+    state.live.stop().await;
     tracing::info!("stopped");
     Ok(())
 }

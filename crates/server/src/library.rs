@@ -29,6 +29,49 @@ pub const MAX_LIMIT: usize = 500;
 pub fn is_video(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     [".mp4", ".m4v", ".mov"].iter().any(|e| lower.ends_with(e))
+        || crate::transcode::is_transcode_only(&lower)
+}
+
+/// What other parts of the server add to a listing entry (marker counts, transcoding).
+#[derive(Debug, Clone, Default)]
+pub struct Annotation {
+    /// Replaces `urls.hls` (the transcoded rendition for codecs browsers cannot decode).
+    pub hls: Option<String>,
+    /// `urls.transcoded`: the transcoded rendition, offered whenever one can be made.
+    pub transcoded: Option<String>,
+    /// `markers`: how many timeline markers the video has.
+    pub markers: Option<usize>,
+    /// `transcode`: `{ state, percent, ... }`.
+    pub transcode: Option<serde_json::Value>,
+    /// Fills `container`, `duration`, `width`, `height`, `codec`, `frameCount` and clears
+    /// `error` for files core cannot read but ffmpeg can.
+    pub fill: Option<Fill>,
+}
+
+/// Listing fields known from elsewhere than core (an ffprobe scan).
+#[derive(Debug, Clone, Default)]
+pub struct Fill {
+    /// Container name (the file extension).
+    pub container: String,
+    /// Seconds, if scanned.
+    pub duration: Option<f64>,
+    /// Display width, if scanned.
+    pub width: Option<u32>,
+    /// Display height, if scanned.
+    pub height: Option<u32>,
+    /// ffmpeg's codec name, if scanned.
+    pub codec: Option<String>,
+    /// Frames, if scanned.
+    pub frame_count: Option<usize>,
+}
+
+/// Annotates listing pages (set once by the server state).
+pub trait Annotator: Send + Sync {
+    /// One annotation per video of a page, in order.
+    fn annotate<'a>(
+        &'a self,
+        videos: &'a [(Arc<Video>, Option<Arc<MediaInfo>>)],
+    ) -> futures_util::future::BoxFuture<'a, Vec<Annotation>>;
 }
 
 /// One video found by a scan.
@@ -83,6 +126,7 @@ pub struct Library {
     vfs: Arc<Vfs>,
     scan: tokio::sync::Mutex<Option<Scan>>,
     meta: Mutex<HashMap<(String, u64, u128), MetaResult>>,
+    annotator: std::sync::OnceLock<Arc<dyn Annotator>>,
 }
 
 /// One page of the listing.
@@ -115,6 +159,32 @@ pub struct ListItem {
     urls: Urls,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Timeline markers on the video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    markers: Option<usize>,
+    /// Transcoding state `{ state, percent, ... }`, for videos with a transcoded rendition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcode: Option<serde_json::Value>,
+}
+
+impl ListItem {
+    fn apply(&mut self, a: Annotation) {
+        if let Some(hls) = a.hls {
+            self.urls.hls = Some(hls);
+        }
+        self.urls.transcoded = a.transcoded;
+        self.markers = a.markers;
+        self.transcode = a.transcode;
+        if let Some(f) = a.fill {
+            self.container = Some(f.container);
+            self.duration = f.duration.or(self.duration);
+            self.width = f.width.or(self.width);
+            self.height = f.height.or(self.height);
+            self.codec = f.codec.or(self.codec.take());
+            self.frame_count = f.frame_count.or(self.frame_count);
+            self.error = None;
+        }
+    }
 }
 
 /// Where to fetch a video's bytes, stream and picture.
@@ -124,6 +194,9 @@ pub struct Urls {
     /// The HLS master playlist (`/hls/{id}/master.m3u8`), for videos core can read.
     hls: Option<String>,
     thumbnail: String,
+    /// The transcoded (H.264/AAC) HLS rendition, when one can be made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcoded: Option<String>,
 }
 
 impl Library {
@@ -133,7 +206,13 @@ impl Library {
             vfs,
             scan: tokio::sync::Mutex::new(None),
             meta: Mutex::new(HashMap::new()),
+            annotator: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets what annotates listing entries (once; later calls are ignored).
+    pub fn set_annotator(&self, annotator: Arc<dyn Annotator>) {
+        let _ = self.annotator.set(annotator);
     }
 
     /// The current scan, refreshed when older than `max_age`.
@@ -239,10 +318,19 @@ impl Library {
             .take(limit)
             .map(|video| self.item(Arc::clone(video)))
             .collect();
-        let items: Vec<ListItem> = futures_util::stream::iter(jobs)
+        let mut items: Vec<ListItem> = futures_util::stream::iter(jobs)
             .buffered(PROBE_PARALLELISM)
             .collect()
             .await;
+        if let Some(annotator) = self.annotator.get() {
+            let mut keys = Vec::with_capacity(items.len());
+            for video in matching.iter().skip(start).take(limit) {
+                keys.push((Arc::clone(video), self.metadata(video).await.ok()));
+            }
+            for (item, a) in items.iter_mut().zip(annotator.annotate(&keys).await) {
+                item.apply(a);
+            }
+        }
         Ok(Page {
             videos: items,
             total,
@@ -282,8 +370,11 @@ fn list_item(video: &Video, meta: MetaResult) -> ListItem {
                 .filter(|i| i.tracks.iter().any(|t| t.frame_count > 0))
                 .map(|_| format!("/hls/{}/master.m3u8", video.id)),
             thumbnail: format!("/api/videos/{}/thumbnail", video.id),
+            transcoded: None,
         },
         error,
+        markers: None,
+        transcode: None,
     }
 }
 

@@ -57,6 +57,31 @@ enum Command {
         /// HLS segment target duration in seconds (segments start at key frames).
         #[arg(long, value_name = "SECS", default_value_t = frameseek_server::hls::DEFAULT_SEGMENT_SECS, value_parser = segment_secs)]
         hls_segment: f64,
+        /// The ffprobe executable (key frames of .avi/.mkv... for transcoding).
+        #[arg(long, default_value = "ffprobe")]
+        ffprobe: PathBuf,
+        /// Most ffmpeg transcodes running at once; past it, 503 with Retry-After.
+        /// Default: half the cores, at least 1.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+        max_transcodes: Option<u32>,
+        /// H.264 encoder for transcoding and live: libx264, or h264_nvenc (falls back to
+        /// libx264 with a log line when no NVIDIA GPU/NVENC is usable).
+        #[arg(long, default_value = "libx264", value_parser = clap::builder::PossibleValuesParser::new(frameseek_server::transcode::encoder::ENCODERS))]
+        encoder: String,
+        /// Disk budget of transcoded segments (bytes, or with K/M/G suffix); least recently
+        /// used segments are removed past it.
+        #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = byte_size)]
+        transcode_cache: u64,
+        /// Publish a live HLS stream at /live/NAME/master.m3u8 from SOURCE: `testsrc`, a URL
+        /// (rtsp://, http://...) or a file played in a loop (repeatable).
+        #[arg(long = "live", value_name = "NAME=SOURCE")]
+        live: Vec<frameseek_server::live::LiveSpec>,
+        /// Live segment duration in seconds (latency is about two or three of these).
+        #[arg(long, value_name = "SECS", default_value_t = frameseek_server::live::DEFAULT_SEGMENT_SECS, value_parser = segment_secs)]
+        live_segment: f64,
+        /// Segments kept in a live playlist's window (older ones are deleted).
+        #[arg(long, value_name = "N", default_value_t = frameseek_server::live::DEFAULT_WINDOW, value_parser = clap::value_parser!(usize))]
+        live_window: usize,
     },
     /// Write a static-hosting package of IN into OUTDIR: HLS playlists with byte ranges into
     /// one fragmented MP4, a thumbnail sprite with a WebVTT track, and metadata.json.
@@ -83,6 +108,30 @@ enum Command {
     },
 }
 
+/// A byte count: digits with an optional K, M, G or T suffix (powers of 1024).
+fn byte_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("{s:?}: the suffix must be K, M, G or T")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1u64 << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size such as 500M or 2G"))
+}
+
 /// A positive number of seconds, at most an hour.
 fn segment_secs(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -104,6 +153,13 @@ fn main() -> ExitCode {
             web_dir,
             ffmpeg,
             hls_segment,
+            ffprobe,
+            max_transcodes,
+            encoder,
+            transcode_cache,
+            live,
+            live_segment,
+            live_window,
         } => serve(Config {
             media_dir: dir,
             host,
@@ -113,6 +169,14 @@ fn main() -> ExitCode {
             web_dir,
             ffmpeg,
             hls_segment,
+            ffprobe,
+            max_transcodes: max_transcodes
+                .map_or_else(frameseek_server::transcode::default_max_jobs, |n| n as usize),
+            encoder,
+            transcode_cache_bytes: transcode_cache,
+            live,
+            live_segment,
+            live_window: live_window.max(2),
         }),
         Command::Pack {
             input,

@@ -222,6 +222,12 @@ where
 pub fn route_of(path: &str) -> &'static str {
     if path.starts_with("/media/") {
         "media"
+    } else if path.starts_with("/api/") && path.contains("/markers") {
+        "api_markers"
+    } else if path.starts_with("/transcode/") {
+        "transcode"
+    } else if path.starts_with("/live/") || path == "/api/live" {
+        "live"
     } else if path == "/api/videos" || path == "/api/videos/" {
         "api_videos"
     } else if path.starts_with("/api/videos/") && path.ends_with("/thumbnail") {

@@ -9,6 +9,10 @@ use crate::metrics::Metrics;
 use crate::storage::LocalStorage;
 use crate::thumbnail::Thumbnails;
 use crate::vfs::Vfs;
+use crate::live::{Live, LiveOptions};
+use crate::markers::sqlite::SqliteStore;
+use crate::markers::MarkerStore;
+use crate::transcode::Transcoder;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +35,12 @@ pub struct AppState {
     pub cache_dir: PathBuf,
     /// HLS remux: segmenting options and prepared movies.
     pub hls: Hls,
+    /// Timeline markers (SQLite under the cache dir).
+    pub markers: Arc<dyn MarkerStore>,
+    /// Transcoded HLS for codecs browsers cannot decode.
+    pub transcoder: Transcoder,
+    /// Live HLS sources (`--live`).
+    pub live: Live,
 }
 
 impl AppState {
@@ -48,8 +58,36 @@ impl AppState {
             ),
             None => None,
         };
+        let markers: Arc<dyn MarkerStore> = Arc::new(
+            SqliteStore::open(&cache_dir.join("markers.sqlite"))
+                .context("cannot open the marker database")?,
+        );
+        let transcoder = Transcoder::new(crate::transcode::Options {
+            ffmpeg: config.ffmpeg.clone(),
+            ffprobe: config.ffprobe.clone(),
+            encoder: config.encoder.clone(),
+            target: config.hls_segment,
+            max_jobs: config.max_transcodes,
+            root: cache_dir.join("transcode"),
+            cache_bytes: config.transcode_cache_bytes,
+        });
+        let live = Live::new(
+            &config.live,
+            LiveOptions {
+                ffmpeg: config.ffmpeg.clone(),
+                root: cache_dir.join("live"),
+                segment: config.live_segment,
+                window: config.live_window,
+                encoder: crate::transcode::encoder::Encoder::X264,
+            },
+        );
+        let library = Library::new(Arc::clone(&vfs));
+        library.set_annotator(Arc::new(crate::annotate::LibraryExtras {
+            markers: Arc::clone(&markers),
+            transcoder: transcoder.clone(),
+        }));
         Ok(Arc::new(AppState {
-            library: Library::new(Arc::clone(&vfs)),
+            library,
             thumbnails: Thumbnails::new(
                 cache_dir.join("thumbnails"),
                 config.ffmpeg.clone(),
@@ -61,6 +99,9 @@ impl AppState {
             metrics,
             cache_dir,
             hls: Hls::new(config.hls_segment),
+            markers,
+            transcoder,
+            live,
         }))
     }
 }

@@ -47,7 +47,17 @@ impl Weigh for Prepared {
 impl Prepared {
     fn new(package: Package, version: String) -> Self {
         let master = master_playlist(&package.variant, MEDIA_PLAYLIST);
-        let media = media_playlist(
+        let media = Self::media_playlist(&package, &version, Vec::new());
+        Prepared {
+            package,
+            version,
+            master: Bytes::from(master),
+            media: Bytes::from(media),
+        }
+    }
+
+    fn media_playlist(package: &Package, version: &str, extra_tags: Vec<String>) -> String {
+        media_playlist(
             &package.segments,
             &MediaPlaylistOptions {
                 init_uri: format!("{version}/init.mp4"),
@@ -55,15 +65,15 @@ impl Prepared {
                     prefix: format!("{version}/seg-"),
                     suffix: ".m4s".into(),
                 },
-                extra_tags: Vec::new(),
+                extra_tags,
             },
-        );
-        Prepared {
-            package,
-            version,
-            master: Bytes::from(master),
-            media: Bytes::from(media),
-        }
+        )
+    }
+
+    /// The media playlist with `extra_tags` (EXT-X-PROGRAM-DATE-TIME and EXT-X-DATERANGE
+    /// for markers) before the first segment; segment URIs are unchanged.
+    pub fn media_with(&self, extra_tags: Vec<String>) -> Bytes {
+        Bytes::from(Self::media_playlist(&self.package, &self.version, extra_tags))
     }
 }
 

@@ -112,7 +112,19 @@ async fn handle(tail: Tail, method: Method, headers: HeaderMap, state: Arc<AppSt
     };
     match resource {
         Resource::Master => playlist(&prepared.master, "master"),
-        Resource::Media => playlist(&prepared.media, "media"),
+        Resource::Media => {
+            // Markers as EXT-X-DATERANGE; without any, the cached playlist as it is.
+            let tags = match state.markers.list(&video.id).await {
+                Ok(m) => crate::markers::playlist::vod_tags(&m),
+                Err(e) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            };
+            if tags.is_empty() {
+                playlist(&prepared.media, "media")
+            } else {
+                let tag = format!("media-{}", crate::markers::playlist::tags_token(&tags));
+                playlist(&prepared.media_with(tags), &tag)
+            }
+        }
         Resource::Init(v) | Resource::Segment(v, _) if v != version => json_error(
             StatusCode::NOT_FOUND,
             "this version of the video is gone: reload the playlist",

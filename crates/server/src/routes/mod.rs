@@ -3,9 +3,12 @@
 
 mod api;
 mod hls;
+mod live;
+mod markers;
 mod media;
 mod ops;
 mod static_files;
+mod transcode;
 
 use crate::state::AppState;
 use http::{HeaderValue, StatusCode};
@@ -30,6 +33,12 @@ pub fn build(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(api::routes(state.clone()))
         .unify()
         .or(ops::routes(state.clone()))
+        .unify()
+        .or(markers::routes(state.clone()))
+        .unify()
+        .or(transcode::routes(state.clone()))
+        .unify()
+        .or(live::routes(state.clone()))
         .unify()
         .or(static_files::route(state))
         .unify()

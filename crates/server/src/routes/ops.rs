@@ -18,7 +18,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let metrics = warp::path!("metrics")
         .and(with_state(state))
         .map(|state: Arc<AppState>| {
-            let body = state.metrics.render(state.vfs.archives().builds());
+            let mut body = state.metrics.render(state.vfs.archives().builds());
+            body.push_str(&state.transcoder.render_metrics());
+            body.push_str(&state.live.render_metrics());
             let mut r = Response::new(body.into());
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
