@@ -138,13 +138,17 @@ async fn test_encode(ffmpeg: &Path, encoder: &str) -> Result<(), String> {
             Ok(())
         } else {
             let err = String::from_utf8_lossy(&out.stderr);
-            Err(err
+            let lines: Vec<&str> = err
                 .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("test encode failed")
-                .trim()
-                .to_string())
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(3)
+                .collect();
+            Err(if lines.is_empty() {
+                "test encode failed".to_string()
+            } else {
+                lines.join(" / ")
+            })
         }
     };
     match tokio::time::timeout(Duration::from_secs(20), run).await {
