@@ -8,6 +8,8 @@ use tokio::process::{Child, Command};
 /// A running child that is killed and reaped when dropped.
 pub struct ChildGuard {
     child: Option<Child>,
+    /// Released only once the child is gone (e.g. a concurrency permit).
+    token: Option<Box<dyn Send + 'static>>,
 }
 
 impl ChildGuard {
@@ -27,7 +29,14 @@ impl ChildGuard {
         }
         Ok(ChildGuard {
             child: Some(cmd.spawn()?),
+            token: None,
         })
+    }
+
+    /// Keeps `token` (a semaphore permit) until the child has exited and been reaped, so a
+    /// cap on processes holds even while a killed child is still dying.
+    pub fn hold(&mut self, token: impl Send + 'static) {
+        self.token = Some(Box::new(token));
     }
 
     /// The child, for its pipes and `wait`.
@@ -54,14 +63,17 @@ impl Drop for ChildGuard {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        let token = self.token.take();
         if matches!(child.try_wait(), Ok(Some(_))) {
             return;
         }
         let _ = child.start_kill();
-        // Reap it so that no zombie is left behind (tokio would also do it eventually).
+        // Reap it so that no zombie is left behind (tokio would also do it eventually), and
+        // only then let the token go.
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
                 let _ = child.wait().await;
+                drop(token);
             });
         }
     }

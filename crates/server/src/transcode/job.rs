@@ -124,6 +124,7 @@ pub async fn encode(
     n: usize,
     tmp_dir: &Path,
     progress: &Progress,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Split, String> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     tokio::fs::create_dir_all(tmp_dir)
@@ -141,6 +142,8 @@ pub async fn encode(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut guard = ChildGuard::spawn(&mut cmd).map_err(|e| format!("cannot run ffmpeg: {e}"))?;
+    // The encode slot stays taken until this ffmpeg is really gone.
+    guard.hold(permit);
     let stdout = guard.child().stdout.take().ok_or("no ffmpeg stdout")?;
     let mut stderr = guard.child().stderr.take().ok_or("no ffmpeg stderr")?;
     let read_progress = async {

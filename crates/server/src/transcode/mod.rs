@@ -393,7 +393,6 @@ impl Transcoder {
         let inner = Arc::clone(&self.inner);
         let encoder = self.encoder();
         async move {
-            let _permit = permit;
             let key: JobKey = (plan.version.clone(), n);
             let frames_total = plan.segments.get(n).map_or(0, |s| s.frames);
             let progress = Arc::new(Progress {
@@ -411,7 +410,8 @@ impl Transcoder {
             inner.counters.started.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let tmp = inner.disk.path(&plan.version, "");
-            let result = job::encode(&inner.ffmpeg, encoder, &plan, n, &tmp, &progress).await;
+            let result =
+                job::encode(&inner.ffmpeg, encoder, &plan, n, &tmp, &progress, permit).await;
             running.done = true;
             let result = match result {
                 Ok(split) => {
