@@ -269,5 +269,10 @@ mod tests {
         assert_eq!(route_of("/api/videos/abc"), "api_video");
         assert_eq!(route_of("/api/videos/abc/thumbnail"), "api_thumbnail");
         assert_eq!(route_of("/"), "static");
+        assert_eq!(route_of("/api/videos/abc/markers"), "api_markers");
+        assert_eq!(route_of("/api/live/cam/markers/3"), "api_markers");
+        assert_eq!(route_of("/transcode/abc/master.m3u8"), "transcode");
+        assert_eq!(route_of("/live/cam/media.m3u8"), "live");
+        assert_eq!(route_of("/api/live"), "live");
     }
 }
