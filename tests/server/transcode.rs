@@ -11,7 +11,7 @@ mod support;
 
 use common::Server;
 use frameseek_core::{read_movie, Error, Movie, TrackKind};
-use frameseek_e2e::fixtures_dir;
+use frameseek_e2e::{fixtures_dir, video_fixtures};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -400,4 +400,59 @@ fn nvenc_falls_back_to_libx264_where_it_cannot_run() {
     let (_, segs) = segments(&media);
     let base = media_path.trim_end_matches("media.m3u8");
     assert_eq!(server.get(&format!("{base}{}", segs[1].1), &[]).status, 200);
+}
+
+/// The output picture size of a rendition, as ffprobe sees it.
+fn output_size(url: &str) -> (usize, usize) {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height",
+        ])
+        .args(["-of", "csv=p=0", url])
+        .output()
+        .expect("ffprobe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nums: Vec<usize> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    (nums[0], nums[1])
+}
+
+#[test]
+fn every_fixture_decodes_exactly_through_its_transcoded_rendition() {
+    // B-frames with edit lists, no edit list (start time > 0), open GOPs, VFR, long GOPs,
+    // many samples, fragmented, QuickTime, SAR, VP9, AV1, HEVC with hev1.
+    let dir = scratch("transcode-all");
+    let fixtures: Vec<_> = video_fixtures()
+        .into_iter()
+        .filter(|f| f.file != "h264_rotated.mp4")
+        .collect();
+    for f in &fixtures {
+        std::fs::copy(f.path(), dir.join(&f.file)).expect("copy fixture");
+    }
+    let server = Server::serving(&dir, &["--hls-segment", "1", "--max-transcodes", "2"]);
+    let mut failures = Vec::new();
+    for f in &fixtures {
+        let (master, _, _) = rendition(&server, &f.file);
+        let url = server.url(&master);
+        let (w, h) = output_size(&url);
+        let codes = barcodes(&url, w, h);
+        let want: Vec<u32> = (0..f.frames as u32).collect();
+        if codes != want {
+            let first_bad = codes.iter().zip(&want).position(|(a, b)| a != b);
+            failures.push(format!(
+                "{}: {} frames (want {}), first wrong at {first_bad:?}",
+                f.file,
+                codes.len(),
+                want.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -65,8 +65,6 @@ pub fn args(plan: &Plan, n: usize, encoder: Encoder, out: &Path) -> Option<Vec<S
         "-nostats",
         "-progress",
         "pipe:1",
-        "-seek_timestamp",
-        "1",
     ]
     .map(String::from)
     .to_vec();

@@ -34,7 +34,7 @@ use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Bumped when the bytes of a transcoded rendition change for the same options.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Default disk budget for finished segments.
 pub const DEFAULT_CACHE_BYTES: u64 = 2 << 30;
 /// Containers frameseek-core cannot read but ffmpeg can: listed, and always transcoded.
@@ -646,7 +646,10 @@ async fn read_source(
         .await
         .map_err(|e| e.to_string())?;
         match indexed {
-            Ok(source) => return Ok(source),
+            Ok(mut source) => {
+                source.start_time = probe::start_time(&inner.ffprobe, input).await;
+                return Ok(source);
+            }
             Err(e) => tracing::debug!("core cannot index {path} ({e}); asking ffprobe"),
         }
     }

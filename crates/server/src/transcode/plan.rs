@@ -40,6 +40,10 @@ pub struct Source {
     pub audio: bool,
     /// The source's video codec (for the status JSON).
     pub codec: String,
+    /// ffmpeg's start time of the file in seconds (the earliest stream start): `-ss` counts
+    /// from it, and with `-copyts` so does its accurate-seek trim.
+    #[serde(default)]
+    pub start_time: f64,
 }
 
 impl Source {
@@ -121,6 +125,7 @@ impl Source {
                 .as_ref()
                 .map(|c| c.codec.clone())
                 .unwrap_or_else(|_| "unknown".into()),
+            start_time: 0.0,
         })
     }
 }
@@ -276,7 +281,7 @@ impl Plan {
         Some(u64::try_from(seg.first_pts.max(0)).unwrap_or(0) * mult.max(1))
     }
 
-    /// Where ffmpeg seeks for segment `n` (seconds, as a timestamp of the source): just
+    /// Where ffmpeg seeks for segment `n` (`-ss`, seconds from the file's start time): just
     /// before its first frame, so float rounding cannot drop that frame or keep the one
     /// before it.
     pub fn seek(&self, n: usize) -> Option<f64> {
@@ -288,7 +293,7 @@ impl Plan {
         } else {
             0.04
         };
-        Some((first - (frame / 4.0).min(0.001)).max(0.0))
+        Some((first - self.source.start_time - (frame / 4.0).min(0.001)).max(0.0))
     }
 }
 
@@ -309,6 +314,7 @@ mod tests {
             fps: 30.0,
             audio: false,
             codec: "hevc".into(),
+            start_time: 0.0,
         }
     }
 

@@ -82,7 +82,7 @@ async fn scan(ffprobe: &Path, input: &str) -> Result<Source, String> {
         ffprobe,
         &[
             "-show_entries",
-            "stream=index,codec_type,codec_name,width,height,avg_frame_rate,time_base:stream_side_data=rotation",
+            "stream=index,codec_type,codec_name,width,height,avg_frame_rate,time_base:stream_side_data=rotation:format=start_time",
             "-of",
             "json",
             input,
@@ -149,7 +149,35 @@ async fn scan(ffprobe: &Path, input: &str) -> Result<Source, String> {
         let dur = num(f[2]).and_then(|d| d.checked_mul(tb_num)).unwrap_or(0);
         frames.push((ticks, dur, f[3].contains('K')));
     }
-    source_from_frames(frames, tb_den as u32, width, height, fps, audio, video)
+    let mut source = source_from_frames(frames, tb_den as u32, width, height, fps, audio, video)?;
+    source.start_time = start_time_of(&json);
+    Ok(source)
+}
+
+fn start_time_of(json: &serde_json::Value) -> f64 {
+    json["format"]["start_time"]
+        .as_str()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|t| t.is_finite())
+        .unwrap_or(0.0)
+}
+
+/// ffmpeg's start time of `input` (seconds; 0 when unknown).
+pub async fn start_time(ffprobe: &Path, input: &str) -> f64 {
+    match run(
+        ffprobe,
+        &["-show_entries", "format=start_time", "-of", "json", input],
+    )
+    .await
+    {
+        Ok(out) => serde_json::from_slice::<serde_json::Value>(&out)
+            .map(|j| start_time_of(&j))
+            .unwrap_or(0.0),
+        Err(e) => {
+            tracing::debug!("ffprobe start_time: {e}");
+            0.0
+        }
+    }
 }
 
 fn source_from_frames(
@@ -206,6 +234,7 @@ fn source_from_frames(
             .as_str()
             .unwrap_or("unknown")
             .to_string(),
+        start_time: 0.0,
     })
 }
 
