@@ -171,7 +171,9 @@ fn main() -> ExitCode {
             hls_segment,
             ffprobe,
             max_transcodes: max_transcodes
-                .map_or_else(frameseek_server::transcode::default_max_jobs, |n| n as usize),
+                .map_or_else(frameseek_server::transcode::default_max_jobs, |n| {
+                    n as usize
+                }),
             encoder,
             transcode_cache_bytes: transcode_cache,
             live,

@@ -73,7 +73,11 @@ impl Prepared {
     /// The media playlist with `extra_tags` (EXT-X-PROGRAM-DATE-TIME and EXT-X-DATERANGE
     /// for markers) before the first segment; segment URIs are unchanged.
     pub fn media_with(&self, extra_tags: Vec<String>) -> Bytes {
-        Bytes::from(Self::media_playlist(&self.package, &self.version, extra_tags))
+        Bytes::from(Self::media_playlist(
+            &self.package,
+            &self.version,
+            extra_tags,
+        ))
     }
 }
 
