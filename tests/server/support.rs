@@ -72,6 +72,21 @@ pub fn mpeg4_avi(path: &Path, frames: u32) {
     ]);
 }
 
+/// Writes `frames` barcoded 320x240 30 fps frames to `path`, encoded with `codec` (ffmpeg
+/// output arguments; the container follows the extension).
+pub fn barcoded(path: &Path, frames: u32, codec: &[&str]) {
+    let graph = format!(
+        "testsrc2=size=320x240:rate=30,format=yuv420p[bg];\
+         color=c=black:size=320x24:rate=30,format=yuv420p,{BARCODE}[bar];\
+         [bg][bar]overlay=0:0:format=yuv420:shortest=1[v]"
+    );
+    let n = frames.to_string();
+    let mut args = vec!["-filter_complex", &graph, "-map", "[v]", "-frames:v", &n];
+    args.extend_from_slice(codec);
+    args.push(path.to_str().expect("utf-8 path"));
+    ffmpeg(&args);
+}
+
 /// A 1280x720 MPEG-4 Part 2 AVI of `secs` seconds (30 fps, key frame every second): heavy
 /// enough that one segment's encode takes a while. Made once per test binary.
 pub fn big_avi(secs: u32) -> &'static Path {
