@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from '
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { cpSync } from 'node:fs';
 
 const web = dirname(fileURLToPath(import.meta.url));
 const src = join(web, 'src');
@@ -11,6 +12,15 @@ const dist = join(web, 'dist');
 mkdirSync(dist, { recursive: true });
 for (const f of readdirSync(src)) {
   if (f.endsWith('.js') || f.endsWith('.d.ts')) copyFileSync(join(src, f), join(dist, f));
+}
+// <frameseek-player> (src/player) and the demo page that `frameseek serve` shows at / (src/demo:
+// its index.html becomes dist/index.html; media-chrome's browser build is copied next to it).
+cpSync(join(src, 'player'), join(dist, 'player'), { recursive: true });
+if (existsSync(join(src, 'demo'))) {
+  cpSync(join(src, 'demo'), join(dist, 'demo'), { recursive: true, filter: (p) => !p.endsWith('index.html') });
+  copyFileSync(join(src, 'demo', 'index.html'), join(dist, 'index.html'));
+  const mediaChrome = join(web, 'node_modules', 'media-chrome', 'dist', 'iife', 'index.js');
+  if (existsSync(mediaChrome)) copyFileSync(mediaChrome, join(dist, 'demo', 'media-chrome.js'));
 }
 const pkg = join(dist, 'pkg');
 if (!existsSync(join(pkg, 'frameseek_wasm.js'))) {
@@ -21,3 +31,6 @@ const gz = (p) => gzipSync(readFileSync(p), { level: 9 }).length;
 const parts = [join(pkg, 'frameseek_wasm_bg.wasm'), join(pkg, 'frameseek_wasm.js'), join(dist, 'index.js')];
 const total = parts.reduce((n, p) => n + gz(p), 0);
 console.log(`web/build.mjs: dist ready; wasm + JS gzipped: ${total} bytes (${(total / 1024).toFixed(1)} KiB)`);
+const player = readdirSync(join(dist, 'player')).filter((f) => f.endsWith('.js'));
+const playerGz = player.reduce((n, f) => n + gz(join(dist, 'player', f)), 0);
+console.log(`web/build.mjs: <frameseek-player> JS gzipped: ${playerGz} bytes (${(playerGz / 1024).toFixed(1)} KiB); with the module: ${((total + playerGz) / 1024).toFixed(1)} KiB`);

@@ -145,6 +145,20 @@ export declare class Video {
   frames(opts?: FramesOptions): AsyncGenerator<VideoFrame, void, undefined>;
   /** Frame `index` scaled to `width` (or `height`). */
   thumbnail(index: number, opts?: ThumbnailOptions): Promise<ImageBitmap>;
+  /** WebCodecs configuration of the first audio track; undefined when there is none. */
+  audioConfig(): (AudioDecoderConfig & { duration: number; sampleCount: number }) | undefined;
+  /**
+   * The audio samples presented in `[from, to)` seconds, in order, fetched with coalesced
+   * ranges. One call returns at most 2048 samples or 8 MiB; `next` is where to go on (`to`
+   * unless the answer was cut short).
+   */
+  audioChunks(from: number, to: number): Promise<{ chunks: EncodedAudioChunk[]; next: number }>;
+  /** Presentation time in seconds of every frame (frame `k` at index `k`). */
+  frameTimes(): Float64Array;
+  /** Presentation-order indices of the sync samples, ascending. */
+  syncFrames(): Uint32Array;
+  /** Time ranges whose frames' bytes are in the cache: `[start0, end0, start1, end1, ...]`. */
+  bufferedRanges(): Float64Array;
   /** Cancels requests and releases the decoder. */
   close(): void;
 }
@@ -154,3 +168,5 @@ export declare function open(url: string | URL, opts?: OpenOptions): Promise<Vid
 
 /** Loads the wasm module ahead of `open()` (optional); `moduleOrPath` overrides its URL. */
 export declare function load(moduleOrPath?: string | URL | BufferSource | WebAssembly.Module): Promise<unknown>;
+
+export * from './player.js';

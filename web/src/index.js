@@ -1,6 +1,8 @@
 // frameseek: exact video frames from plain HTTP hosts (MP4 byte ranges + WebCodecs).
 // This file is the public API surface; the work happens in the wasm module (crates/wasm).
 import init, { openVideo } from './pkg/frameseek_wasm.js';
+// Registers <frameseek-player> (web/src/player) as a side effect of importing the package.
+export { FrameseekPlayer } from './player/index.js';
 
 let ready;
 
@@ -88,6 +90,41 @@ export class Video {
     } finally {
       frame.close();
     }
+  }
+
+  // Player support (web/src/player; crates/wasm/src/{audio,timeline}.rs).
+
+  /** WebCodecs `AudioDecoderConfig` of the first audio track, or undefined without one. */
+  audioConfig() {
+    const c = this.#w.audioConfig();
+    return c && c.codec ? c : undefined;
+  }
+
+  /** The audio samples presented in [from, to) seconds as EncodedAudioChunks. */
+  async audioChunks(from, to) {
+    const r = await this.#w.audioChunks(from, to);
+    const chunks = [];
+    let at = 0;
+    for (let i = 0; i < r.sizes.length; i++) {
+      const data = r.data.subarray(at, (at += r.sizes[i]));
+      chunks.push(new EncodedAudioChunk({ type: 'key', timestamp: r.timestamps[i], duration: r.durations[i], data }));
+    }
+    return { chunks, next: r.next };
+  }
+
+  /** Presentation time (seconds) of every frame, by frame index. */
+  frameTimes() {
+    return this.#w.frameTimes();
+  }
+
+  /** Frame indices a decode pass can start at (sync samples), ascending. */
+  syncFrames() {
+    return this.#w.syncFrames();
+  }
+
+  /** Time ranges whose frames' bytes are cached: [start0, end0, start1, end1, ...]. */
+  bufferedRanges() {
+    return this.#w.bufferedRanges();
   }
 
   close() {

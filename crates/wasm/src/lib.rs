@@ -8,6 +8,8 @@ pub mod http;
 pub mod notify;
 
 #[cfg(target_arch = "wasm32")]
+pub mod audio;
+#[cfg(target_arch = "wasm32")]
 pub mod decoder;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
@@ -15,6 +17,8 @@ pub mod fetch;
 pub mod info;
 #[cfg(target_arch = "wasm32")]
 pub mod reader;
+#[cfg(target_arch = "wasm32")]
+pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod video;
 

@@ -546,3 +546,14 @@ impl FrameStream {
         self.inner.notify.notify();
     }
 }
+
+/// Crate-internal access for the other parts of the API (`audio`, `timeline`).
+impl Video {
+    /// Calls `f` with the reader and the movie, or fails with code `closed`.
+    pub(crate) fn with_movie<R>(&self, f: impl FnOnce(&Rc<Reader>, &Movie) -> R) -> Result<R> {
+        if self.inner.closed.get() {
+            return Err(Failure::new("closed", "the video was closed"));
+        }
+        Ok(f(&self.inner.reader, &self.inner.movie))
+    }
+}
