@@ -1,0 +1,233 @@
+// The server's transcoded and live HLS played by hls.js in headless Chromium: an HEVC MP4
+// (which this Chromium cannot decode) and an MPEG-4 Part 2 AVI play and seek through
+// /transcode/ (the frame shown after a seek carries the barcode of that time, ±1), markers
+// arrive as EXT-X-DATERANGE at the right media time, and a `testsrc` live source plays at
+// the live edge and shows a marker posted there within one playlist reload.
+// Needs target/release/frameseek (scripts/build; or $FRAMESEEK_BIN) and web/node_modules.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtures, launchChromium, root } from './browser.mjs';
+
+const require = createRequire(join(root, 'web', 'package.json'));
+const bin = process.env.FRAMESEEK_BIN ?? join(root, 'target', 'release', 'frameseek');
+let hlsJsPath = null;
+try {
+  hlsJsPath = require.resolve('hls.js/dist/hls.min.js');
+} catch {
+  hlsJsPath = null;
+}
+const skip = !hlsJsPath
+  ? 'hls.js is not installed in web/node_modules (cd web && npm ci)'
+  : !existsSync(bin)
+    ? `${bin} is missing (run scripts/build)`
+    : false;
+if (skip) console.log(`# transcode_live.test.mjs skipped: ${skip}`);
+
+const BARCODE =
+  "geq=lum='if(lt(Y,24),if(mod(floor(N/pow(2,floor(X/20))),2),235,16),p(X,Y))':cb='if(lt(Y,12),128,p(X,Y))':cr='if(lt(Y,12),128,p(X,Y))'";
+
+/** A barcoded MPEG-4 Part 2 AVI: 125 frames of 320x240 at 25 fps, PCM audio. */
+function makeAvi(path) {
+  const graph =
+    'testsrc2=size=320x240:rate=25,format=yuv420p[bg];' +
+    `color=c=black:size=320x24:rate=25,format=yuv420p,${BARCODE}[bar];` +
+    '[bg][bar]overlay=0:0:format=yuv420:shortest=1[v];sine=frequency=440:sample_rate=44100[a]';
+  const r = spawnSync(
+    'ffmpeg',
+    ['-nostdin', '-v', 'error', '-y', '-filter_complex', graph, '-map', '[v]', '-map', '[a]', '-frames:v', '125',
+      '-t', '5', '-c:v', 'mpeg4', '-q:v', '3', '-g', '25', '-c:a', 'pcm_s16le', '-f', 'avi', path],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, `ffmpeg: ${r.stderr}`);
+}
+
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<video id="v" muted playsinline width="320"></video>
+<canvas id="c"></canvas>
+<script src="/hls.min.js"></script>
+<script>
+  const video = () => document.getElementById('v');
+  window.load = (url) => new Promise((resolve, reject) => {
+    if (!Hls.isSupported()) return reject(new Error('hls.js: MSE not supported'));
+    window.hls?.destroy();
+    const hls = new Hls({ enableWorker: false, liveSyncDurationCount: 2 });
+    window.hls = hls;
+    hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) reject(new Error('hls.js fatal: ' + d.type + ' ' + d.details)); });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => resolve(true));
+    hls.loadSource(url);
+    hls.attachMedia(video());
+  });
+  window.waitFor = (pred, ms) => new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const tick = () => pred() ? resolve(true) : performance.now() - t0 > ms ? reject(new Error('timeout')) : setTimeout(tick, 50);
+    tick();
+  });
+  window.barcode = () => {
+    const v = video();
+    const c = document.getElementById('c');
+    c.width = v.videoWidth; c.height = v.videoHeight;
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(v, 0, 0);
+    const row = ctx.getImageData(0, 12, Math.min(c.width, 320), 1).data;
+    let code = 0;
+    for (let k = 0; k < 16; k++) {
+      const i = (20 * k + 10) * 4;
+      if (0.299 * row[i] + 0.587 * row[i + 1] + 0.114 * row[i + 2] > 128) code |= 1 << k;
+    }
+    return code;
+  };
+  window.seekTo = (t) => new Promise((resolve, reject) => {
+    const v = video();
+    v.pause();
+    const timer = setTimeout(() => reject(new Error('no seeked event')), 30000);
+    v.addEventListener('seeked', () => {
+      clearTimeout(timer);
+      let settled = false;
+      const done = () => { if (!settled) { settled = true; resolve({ time: v.currentTime, code: barcode() }); } };
+      v.requestVideoFrameCallback?.(done);
+      setTimeout(done, 500);
+    }, { once: true });
+    v.currentTime = t;
+  });
+  // The date ranges hls.js parsed from the current media playlist: id -> [media time, label].
+  window.dateRanges = () => {
+    const details = window.hls?.levels?.[window.hls.currentLevel >= 0 ? window.hls.currentLevel : 0]?.details;
+    const out = {};
+    for (const [id, r] of Object.entries(details?.dateRanges ?? {})) out[id] = [r.startTime, r.attr['X-LABEL']];
+    return out;
+  };
+</script>`;
+
+function serve(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['serve', ...args, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, RUST_LOG: 'warn' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.on('exit', (code) => reject(new Error(`frameseek serve exited (${code})`)));
+  });
+}
+
+async function json(url, init) {
+  const r = await fetch(url, init);
+  return { status: r.status, body: await r.json() };
+}
+
+describe('transcoded and live HLS in hls.js', { skip }, () => {
+  let dir;
+  let server;
+  let browser;
+  let page;
+  const items = new Map();
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'frameseek-transcode-e2e-'));
+    const media = join(dir, 'media');
+    const web = join(dir, 'web');
+    mkdirSync(media);
+    mkdirSync(web);
+    copyFileSync(join(fixtures, 'hevc.mp4'), join(media, 'hevc.mp4'));
+    makeAvi(join(media, 'clip.avi'));
+    copyFileSync(hlsJsPath, join(web, 'hls.min.js'));
+    writeFileSync(join(web, 'index.html'), PAGE);
+    server = await serve([
+      media, '--web-dir', web, '--cache-dir', join(dir, 'cache'), '--hls-segment', '1',
+      '--live', 'cam=testsrc', '--live-segment', '1', '--live-window', '4',
+    ]);
+    const list = await json(`${server.url}/api/videos?limit=500`);
+    for (const v of list.body.videos) items.set(v.path, v);
+    browser = await launchChromium();
+    page = await browser.newPage();
+    await page.goto(`${server.url}/index.html`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.child.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [file, frames] of [['hevc.mp4', 60], ['clip.avi', 125]]) {
+    test(`hls.js plays and seeks the transcoded rendition of ${file}`, { timeout: 120000 }, async () => {
+      const item = items.get(file);
+      assert.ok(item?.urls.hls?.startsWith('/transcode/'), `${file}: urls.hls ${item?.urls.hls}`);
+      // A marker, to find at its media time in hls.js's date ranges.
+      const posted = await json(`${server.url}/api/videos/${item.id}/markers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ time: 1.2, label: `mark ${file}` }),
+      });
+      assert.equal(posted.status, 201);
+      await page.evaluate((u) => window.load(u), `${server.url}${item.urls.hls}`);
+      await page.evaluate(() => document.getElementById('v').play());
+      await page.evaluate(() => window.waitFor(() => document.getElementById('v').currentTime > 0.3, 60000));
+      const duration = await page.evaluate(() => document.getElementById('v').duration);
+      const fps = frames / duration;
+      for (const t of [duration / 2, duration - 0.5, 0.4]) {
+        const shown = await page.evaluate((tt) => window.seekTo(tt), t);
+        const expected = Math.round(shown.time * fps);
+        assert.ok(
+          Math.abs(shown.code - expected) <= 1,
+          `${file}: seek to ${t.toFixed(3)} s (currentTime ${shown.time}) shows barcode ${shown.code}, expected ${expected} ±1`,
+        );
+      }
+      const ranges = await page.evaluate(() => window.dateRanges());
+      const mine = ranges[`marker-${posted.body.id}`];
+      assert.ok(mine, `hls.js date ranges: ${JSON.stringify(ranges)}`);
+      assert.ok(Math.abs(mine[0] - 1.2) < 0.01, `marker at ${mine[0]} s, posted at 1.2 s`);
+      assert.equal(mine[1], `mark ${file}`);
+    });
+  }
+
+  test('hls.js plays the live source at the live edge and sees a marker posted there', { timeout: 120000 }, async () => {
+    // Wait for the first segment.
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      ready = (await fetch(`${server.url}/live/cam/master.m3u8`)).status === 200;
+      if (!ready) await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok(ready, 'the live source never published');
+    await page.evaluate((u) => window.load(u), `${server.url}/live/cam/master.m3u8`);
+    await page.evaluate(() => document.getElementById('v').play());
+    await page.evaluate(() => window.waitFor(() => document.getElementById('v').currentTime > 0.5, 60000));
+    const live = await page.evaluate(() => window.hls.levels[0].details.live);
+    assert.equal(live, true);
+    const t0 = await page.evaluate(() => document.getElementById('v').currentTime);
+    await new Promise((r) => setTimeout(r, 2500));
+    const t1 = await page.evaluate(() => document.getElementById('v').currentTime);
+    assert.ok(t1 - t0 > 1.5, `live playback advances (${t0} -> ${t1})`);
+    const latency = await page.evaluate(() => window.hls.latency);
+    console.log(`# live latency in hls.js: ${latency.toFixed(2)} s`);
+    const posted = await json(`${server.url}/api/live/cam/markers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'at the edge' }),
+    });
+    assert.equal(posted.status, 201);
+    const id = `marker-${posted.body.id}`;
+    const since = Date.now();
+    await page.evaluate((mid) => window.waitFor(() => window.dateRanges()[mid], 10000), id);
+    const seen = (Date.now() - since) / 1000;
+    console.log(`# live marker in hls.js's playlist after ${seen.toFixed(2)} s`);
+    assert.ok(seen < 3, `marker took ${seen} s to reach hls.js (one segment is 1 s)`);
+    const [time, label] = (await page.evaluate(() => window.dateRanges()))[id];
+    assert.equal(label, 'at the edge');
+    const end = await page.evaluate(() => {
+      const d = window.hls.levels[0].details;
+      return d.fragments[d.fragments.length - 1].end;
+    });
+    assert.ok(Math.abs(time - end) < 2.5, `marker at ${time} s, live edge near ${end} s`);
+  });
+});
