@@ -177,12 +177,21 @@ pub struct Live {
 impl Live {
     /// The sources of `specs` (nothing runs until [`Live::start`]).
     pub fn new(specs: &[LiveSpec], options: LiveOptions) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
         let sources = specs
             .iter()
             .map(|spec| {
+                let mut spec = spec.clone();
+                // ffmpeg runs inside the publishing directory: anchor relative file paths to
+                // the directory the server was started from.
+                if let Input::File(path) = &spec.input {
+                    if path.is_relative() {
+                        spec.input = Input::File(cwd.join(path));
+                    }
+                }
                 Arc::new(LiveSource {
-                    spec: spec.clone(),
                     dir: options.root.join(&spec.name),
+                    spec,
                     state: Mutex::new(LiveState::default()),
                 })
             })
@@ -297,6 +306,22 @@ mod tests {
         assert!(!LiveSource::servable("media.m3u8"));
         assert!(!LiveSource::servable("../x.m4s"));
         assert!(!LiveSource::servable(".r1-seg-4.m4s"));
+        // ffmpeg runs in the publishing directory: relative files are made absolute.
+        let live = Live::new(
+            &["f=clips/a.mp4".parse().expect("spec")],
+            LiveOptions {
+                ffmpeg: PathBuf::from("ffmpeg"),
+                root: PathBuf::from("/tmp/live"),
+                segment: 2.0,
+                window: 6,
+                encoder: crate::transcode::encoder::Encoder::X264,
+            },
+        );
+        let source = live.get("f").expect("source");
+        assert!(
+            matches!(&source.spec.input, Input::File(p) if p.is_absolute() && p.ends_with("clips/a.mp4"))
+        );
+        assert_eq!(source.dir, PathBuf::from("/tmp/live/f"));
     }
 
     #[test]
