@@ -45,7 +45,8 @@ impl Weigh for Prepared {
 }
 
 impl Prepared {
-    fn new(package: Package, version: String) -> Self {
+    /// Writes both playlists for `package`, its init and segment URIs under `version/`.
+    pub fn new(package: Package, version: String) -> Self {
         let master = master_playlist(&package.variant, MEDIA_PLAYLIST);
         let media = Self::media_playlist(&package, &version, Vec::new());
         Prepared {

@@ -202,6 +202,39 @@ struct SegmentStream {
 }
 
 impl SegmentStream {
+    /// The span of the source covering `first` and the small source pieces that follow it
+    /// in order, as long as they move forward, the span stays within [`CHUNK`] and it is
+    /// at most half gaps: returns how many queued pieces it covers and the span.
+    fn span_from(&self, first: &Range<u64>) -> (usize, Range<u64>) {
+        let (mut end, mut bytes, mut count) = (first.end, first.end - first.start, 0);
+        for piece in &self.pieces {
+            let Piece::Source(r) = piece else { break };
+            let len = r.end - r.start;
+            if r.start < end || len > SMALL || r.end - first.start > CHUNK as u64 {
+                break;
+            }
+            let span = r.end - first.start;
+            if span > 2 * (bytes + len) + 4096 {
+                break;
+            }
+            end = r.end;
+            bytes += len;
+            count += 1;
+        }
+        (count, first.start..end)
+    }
+
+    /// Appends `first` and the next `count` queued pieces, sliced from `bytes` (the span).
+    fn take_from_span(&mut self, first: Range<u64>, count: usize, span: &Range<u64>, bytes: &[u8]) {
+        let slice = |r: &Range<u64>| (r.start - span.start) as usize..(r.end - span.start) as usize;
+        self.batch.extend_from_slice(&bytes[slice(&first)]);
+        for _ in 0..count {
+            if let Some(Piece::Source(r)) = self.pieces.pop_front() {
+                self.batch.extend_from_slice(&bytes[slice(&r)]);
+            }
+        }
+    }
+
     fn flush(&mut self) -> Option<Poll<Option<io::Result<Bytes>>>> {
         (!self.batch.is_empty()).then(|| Poll::Ready(Some(Ok(self.batch.split().freeze()))))
     }
@@ -242,9 +275,13 @@ impl Stream for SegmentStream {
                         continue;
                     }
                     if n <= SMALL {
-                        match self.source.read_cached(r.start, n as usize) {
-                            Some(Ok(b)) if b.len() as u64 == n => {
-                                self.batch.extend_from_slice(&b);
+                        // Neighbouring small ranges (samples interleaved one by one) are
+                        // read as one span and sliced: one read instead of hundreds.
+                        let (count, span) = self.span_from(&r);
+                        let len = (span.end - span.start) as usize;
+                        match self.source.read_cached(span.start, len) {
+                            Some(Ok(b)) if b.len() == len => {
+                                self.take_from_span(r, count, &span, &b);
                                 continue;
                             }
                             Some(Err(e)) => {
@@ -284,7 +321,11 @@ mod tests {
 
     fn segment() -> (SegmentObject, Vec<u8>) {
         let src = source();
-        let ranges = [(1000u64, 1100u64), (5, 9), (100_000, 290_000), (20, 20_000)];
+        let mut ranges = vec![(1000u64, 1100u64), (5, 9), (100_000, 290_000), (20, 20_000)];
+        // Samples interleaved one by one: every other 7-byte range, twice over.
+        ranges.extend((0..200).map(|i| (30_000 + 14 * i, 30_000 + 14 * i + 7)));
+        ranges.extend((0..200).map(|i| (30_007 + 14 * i, 30_007 + 14 * i + 7)));
+        ranges.push((299_990, 300_000));
         let fragment = Fragment {
             header: b"HEADER--".to_vec(),
             payload: ranges.iter().map(|&(a, b)| ByteRange::new(a, b)).collect(),
