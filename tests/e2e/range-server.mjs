@@ -4,7 +4,7 @@
 //
 // Faults, chosen per URL with ?fault=...&id=... (the id scopes "once" faults and counters):
 //   503        the first request for this id gets 503 Service Unavailable
-//   drop       the first request for this id whose body exceeds 4 KiB is cut after half of it
+//   drop       the first request for this id whose body exceeds 64 KiB is cut after half of it
 //   norange    every request gets 200 with the whole file (Range ignored)
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
@@ -56,7 +56,10 @@ class Link {
   async transmit(n) {
     if (!this.bytesPerMs) return;
     const now = performance.now();
-    const done = Math.max(now, this.busyUntil) + n / this.bytesPerMs;
+    // A link busy until a moment ago is still busy: timer lateness is caught up rather than
+    // lost, so a long body moves at the nominal rate.
+    const start = this.busyUntil > now - 5 ? this.busyUntil : now;
+    const done = start + n / this.bytesPerMs;
     this.busyUntil = done;
     const wait = done - performance.now();
     if (wait > 0.5) await sleep(wait);
@@ -143,7 +146,7 @@ export async function startServer({ routes, port = 0, rttMs = 0, mbps = 0, chunk
     if (media) c.ranges.push([start, end + 1, req.headers.range ?? null]);
     const length = end - start + 1;
     let limit = length;
-    if (fault === 'drop' && length > 4096 && !once.has(`drop:${id}`)) {
+    if (fault === 'drop' && length > 65536 && !once.has(`drop:${id}`)) {
       once.add(`drop:${id}`);
       limit = Math.floor(length / 2);
     }
@@ -176,6 +179,7 @@ export async function startServer({ routes, port = 0, rttMs = 0, mbps = 0, chunk
     }
     if (limit < length) {
       if (log) console.log(`drop ${id} after ${limit} bytes`);
+      await sleep(50); // let the bytes written so far reach the client, then cut
       res.socket?.destroy();
       return;
     }

@@ -174,6 +174,13 @@ impl Cache {
         Some(&mut span.data[old..])
     }
 
+    /// Lowers the end a loading span asks for (never below what arrived).
+    pub fn shrink(&mut self, start: u64, id: u64, end: u64) {
+        if let Some(span) = self.live(start, id) {
+            span.end = span.end.min(end).max(start + span.data.len() as u64);
+        }
+    }
+
     /// Ends a fetch: the span keeps what arrived (and is dropped if nothing did).
     pub fn complete(&mut self, start: u64, id: u64) {
         let Some(span) = self.live(start, id) else {
@@ -405,6 +412,18 @@ mod tests {
             Cover::Missing(vec![ByteRange::new(100, 110)])
         );
         assert_eq!(c.cover(0, 10), Cover::Ready);
+    }
+
+    #[test]
+    fn shrink_keeps_what_arrived() {
+        let mut c = Cache::new(1 << 20);
+        let id = c.insert(0, 1000).unwrap();
+        fill(&mut c, 0, id, &[1; 100]);
+        c.shrink(0, id, 50);
+        assert_eq!(c.pending(0, id), Some((100, 100)));
+        let id2 = c.insert(1000, 2000).unwrap();
+        c.shrink(1000, id2, 1500);
+        assert_eq!(c.pending(1000, id2), Some((1000, 1500)));
     }
 
     #[test]

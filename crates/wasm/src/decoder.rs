@@ -6,7 +6,7 @@ use crate::error::{Failure, Result};
 use crate::notify::Notify;
 use crate::reader::Reader;
 use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
-use js_sys::{Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -15,7 +15,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     CodecState, EncodedVideoChunk, EncodedVideoChunkInit, EncodedVideoChunkType,
-    HardwareAcceleration, VideoDecoder, VideoDecoderConfig, VideoDecoderInit, VideoFrame,
+    HardwareAcceleration, VideoDecoder, VideoDecoderConfig, VideoDecoderInit, VideoDecoderSupport,
+    VideoFrame,
 };
 
 /// Chunks queued in the decoder before feeding waits for it to catch up.
@@ -41,6 +42,11 @@ impl Sink {
     /// Asks for the frame with timestamp `micros`, to be reported as frame `k`.
     pub fn want(&self, micros: i64, k: usize) {
         self.wanted.borrow_mut().insert(micros, k);
+    }
+
+    /// Whether the frame with timestamp `micros` is wanted and has not come out.
+    pub fn wants(&self, micros: i64) -> bool {
+        self.wanted.borrow().contains_key(&micros)
     }
 
     /// Frames that came out and were not taken yet.
@@ -106,6 +112,8 @@ struct Live {
 /// One video track's decoder, used by one decode pass at a time (see [`Decoder::lock`]).
 pub struct Decoder {
     config: RefCell<Option<Result<VideoDecoderConfig>>>,
+    /// H.264 NAL length-field size, to recognise non-reference samples that may be skipped.
+    avc_nal_length: Option<usize>,
     shared: Rc<Shared>,
     live: RefCell<Option<Live>>,
     busy: Cell<bool>,
@@ -135,7 +143,12 @@ impl Decoder {
             decoded: Cell::new(0),
             notify,
         });
+        let avc_nal_length = codec.as_ref().ok().and_then(|c| match &c.fourcc.0 {
+            b"avc1" | b"avc3" => Some(usize::from(*c.description.as_ref()?.get(4)? & 3) + 1),
+            _ => None,
+        });
         let this = Rc::new(Self {
+            avc_nal_length,
             config: RefCell::new(None),
             shared,
             live: RefCell::new(None),
@@ -148,6 +161,8 @@ impl Decoder {
                 Err(e) => Err(e),
             };
             *task.config.borrow_mut() = Some(r);
+            // Configure now, so that the decoder is ready when the first bytes arrive.
+            let _ = task.decoder();
             task.shared.notify.notify();
         });
         this
@@ -299,6 +314,15 @@ impl Decoder {
             };
             let end = s.offset.saturating_add(u64::from(s.size));
             reader.wait(s.offset, end, end).await?;
+            let ts = micros(s.pts, timescale);
+            if i != run.first && !sink.wants(ts) {
+                if let Some(len) = self.avc_nal_length {
+                    if reader.with_bytes(s.offset, end, |b| non_reference(b, len)) == Some(true) {
+                        // Not shown and not referenced: skipping it changes no other picture.
+                        continue;
+                    }
+                }
+            }
             loop {
                 let changed = self.shared.notify.changed();
                 if let Some(e) = self.shared.error.borrow_mut().take() {
@@ -313,7 +337,7 @@ impl Decoder {
                 changed.await;
             }
             let key = i == run.first || s.sync;
-            let ts = micros(s.pts, timescale) as f64;
+            let ts = ts as f64;
             let chunk = reader
                 .with_bytes(s.offset, end, |bytes| {
                     let kind = if key {
@@ -346,6 +370,30 @@ impl Decoder {
     }
 }
 
+/// Whether an H.264 sample (NAL units with `len`-byte length fields) holds only slices with
+/// `nal_ref_idc` 0: no other picture refers to it, so a decoder that need not show it may skip
+/// it (as ffmpeg's `skip_frame=nonref`).
+pub fn non_reference(sample: &[u8], len: usize) -> bool {
+    let mut pos = 0usize;
+    let mut slices = 0;
+    while let Some(&header) = sample.get(pos + len) {
+        let n = sample[pos..pos + len]
+            .iter()
+            .fold(0usize, |a, &b| (a << 8) | usize::from(b));
+        if matches!(header & 0x1f, 1 | 5) {
+            if header & 0x60 != 0 {
+                return false;
+            }
+            slices += 1;
+        }
+        match (pos + len).checked_add(n) {
+            Some(next) => pos = next,
+            None => break,
+        }
+    }
+    slices > 0
+}
+
 /// The first configuration `isConfigSupported` accepts: with `hardware` as given, else
 /// `prefer-hardware` then `no-preference`.
 async fn supported_config(c: &CodecConfig, hardware: Option<&str>) -> Result<VideoDecoderConfig> {
@@ -358,17 +406,22 @@ async fn supported_config(c: &CodecConfig, hardware: Option<&str>) -> Result<Vid
             HardwareAcceleration::NoPreference,
         ],
     };
+    // All checks run at once; the first supported preference wins.
+    let checks: Vec<(VideoDecoderConfig, JsFuture<VideoDecoderSupport>)> = prefs
+        .into_iter()
+        .map(|hw| {
+            let config = base_config(c);
+            config.set_hardware_acceleration(hw);
+            let check = JsFuture::from(VideoDecoder::is_config_supported(&config));
+            (config, check)
+        })
+        .collect();
     let mut last_err = None;
-    for hw in prefs {
-        let config = base_config(c);
-        config.set_hardware_acceleration(hw);
-        match JsFuture::from(VideoDecoder::is_config_supported(&config)).await {
+    for (config, check) in checks {
+        match check.await {
             Ok(support) => {
-                let ok = Reflect::get(&support, &"supported".into())
-                    .ok()
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false);
-                if ok {
+                // A plain dictionary object: read through its getter, no type check.
+                if support.get_supported().unwrap_or(false) {
                     return Ok(config);
                 }
             }

@@ -191,8 +191,10 @@ impl Reader {
             return self.read_whole(body).await;
         }
         self.aborts.borrow_mut().insert(id, body.abort_controller());
+        let mut received = 0u64;
         while let Some(chunk) = body.next().await? {
             let n = chunk.length() as usize;
+            received += n as u64;
             self.count(|s| s.bytes_fetched += n as u64);
             let mut cache = self.cache.borrow_mut();
             let Some(buf) = cache.append(start, id, n) else {
@@ -203,10 +205,14 @@ impl Reader {
             let fits = buf.len();
             chunk.subarray(0, fits as u32).copy_to(buf);
             cache.evict();
+            let got = cache
+                .pending(start, id)
+                .and_then(|(got, end)| (got < end).then_some(got));
             drop(cache);
             self.notify.notify();
-            if fits < n {
-                // The server sent more than asked for.
+            if got.is_none() && (fits < n || from + received < to) {
+                // The span is complete before the response is: it was shortened (see `trim`)
+                // or the server sends more than asked for.
                 body.abort_controller().abort();
                 return Ok(());
             }
@@ -331,6 +337,20 @@ impl Reader {
     /// Fetches still loading.
     pub fn loading(&self) -> Vec<Loading> {
         self.cache.borrow().loading()
+    }
+
+    /// Keeps a loading fetch only for the bytes of `keep` it has yet to deliver: it is cut
+    /// after the last of them, or cancelled now if it holds none.
+    pub fn trim(&self, l: &Loading, keep: &[ByteRange]) {
+        let last = keep
+            .iter()
+            .filter(|r| r.end > l.received && r.start < l.end)
+            .map(|r| r.end.min(l.end))
+            .max();
+        match last {
+            Some(end) => self.cache.borrow_mut().shrink(l.start, l.id, end),
+            None => self.abort(l),
+        }
     }
 
     /// Cancels a loading fetch; the bytes it received stay cached.

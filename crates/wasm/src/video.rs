@@ -2,6 +2,7 @@
 //! then serves exact presentation-order frames (`frameAt`) and in-order frame streams
 //! (`frames`) by planning byte ranges with frameseek-core and decoding them with WebCodecs.
 
+use crate::cache::Loading;
 use crate::decoder::{micros, Decoder, Sink};
 use crate::error::{Failure, Result};
 use crate::fetch::Target;
@@ -9,8 +10,8 @@ use crate::notify::Notify;
 use crate::reader::{Reader, ReaderOptions};
 use frameseek_core::codec::is_decoder_start;
 use frameseek_core::{
-    plan_frame_where, plan_frames_where, FramePlan, GopPlan, MediaInfo, Movie, Mp4Reader, Need,
-    PlanOptions, TrackIndex,
+    plan_frame_where, plan_frames_where, ByteRange, FramePlan, GopPlan, MediaInfo, Movie,
+    Mp4Reader, Need, PlanOptions, TrackIndex,
 };
 use js_sys::{Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
@@ -20,12 +21,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::VideoFrame;
 
-/// Default size of the first request (`headBytes`): enough for the moov of about half an hour
-/// of 30 fps video; the read stops once the header is in, so a bigger file head costs nothing.
+/// Default bound of the first request (`headBytes`): the moov of about half an hour of 30 fps
+/// video. The read does not run to the bound unless its bytes are wanted: it is cancelled as
+/// soon as the header shows the moov lies elsewhere, and otherwise cut by the first frame
+/// request (kept only as far as that frame's bytes, which follow a leading moov).
 const HEAD_BYTES: u64 = 1 << 20;
-/// After the header is read, a first request with at most this much left runs to its end
-/// (cheaper than a round trip later); a longer rest is cancelled.
-const KEEP_READING: u64 = 16 << 10;
 /// Default bound on frames a `frames()` stream holds for its consumer.
 const AHEAD: usize = 3;
 
@@ -91,6 +91,8 @@ struct Inner {
     video: Option<(usize, Rc<Decoder>)>,
     /// Sync samples known to be (or not to be) places a decoder can start at.
     starts: RefCell<HashMap<usize, bool>>,
+    /// The header requests still streaming when `open()` finished.
+    head: RefCell<Vec<Loading>>,
     closed: Cell<bool>,
 }
 
@@ -105,6 +107,14 @@ impl Inner {
                 None => Err(Failure::new("no-track", "no video track")),
             },
             None => Err(Failure::new("no-track", "the file has no video track")),
+        }
+    }
+
+    /// Cuts the requests that read the header down to the bytes of `ranges` (the first frame
+    /// request's), or cancels them when they hold none of those bytes.
+    fn trim_head(&self, ranges: &[ByteRange]) {
+        for l in self.head.take() {
+            self.reader.trim(&l, ranges);
         }
     }
 
@@ -152,6 +162,7 @@ impl Inner {
         loop {
             let plan =
                 plan_frame_where(index, k, &PlanOptions::default(), &|i| self.known_start(i))?;
+            self.trim_head(&plan.ranges);
             self.reader.prefetch(&plan.ranges);
             if self.check_start(plan.run.first).await? {
                 return Ok(plan);
@@ -221,12 +232,9 @@ async fn open(opts: Options) -> Result<Inner> {
         reader.close();
     }
     let movie = r?;
-    // The header is in: cancel the rest of the first request unless little is left.
-    for l in reader.loading() {
-        if l.end - l.received > KEEP_READING {
-            reader.abort(&l);
-        }
-    }
+    // The first request may still be streaming the start of the media data: the first frame
+    // request decides how much of it to keep (see `Inner::trim_head`).
+    let head = reader.loading();
     let info = MediaInfo::from_movie(&movie);
     let video = movie.video_track().and_then(|vt| {
         let pos = movie.tracks.iter().position(|t| std::ptr::eq(t, vt))?;
@@ -248,6 +256,7 @@ async fn open(opts: Options) -> Result<Inner> {
         info,
         video,
         starts: RefCell::default(),
+        head: RefCell::new(head),
         closed: Cell::new(false),
     })
 }
@@ -458,6 +467,12 @@ async fn stream_frames(
 ) -> Result<()> {
     let (index, decoder) = inner.video()?;
     let mut plans = inner.plan_frames(frames)?;
+    let first: Vec<ByteRange> = plans
+        .iter()
+        .take(2)
+        .flat_map(|p| p.ranges.iter().copied())
+        .collect();
+    inner.trim_head(&first);
     let stop = || state.stopped.get() || inner.closed.get();
     let mut g = 0;
     while let Some(plan) = plans.get(g) {

@@ -1,0 +1,250 @@
+// The byte benchmark: one frame at the start, middle and end of a 1080p30 H.264 file (moov
+// first and moov last) over a simulated network, for frameseek, mediabunny and PyAV, next to
+// the floor (ftyp+moov + the GOP's samples through the frame, 2 or 3 round trips, one decode).
+// Writes a Markdown report (docs/bench.md by default) and bench-out/bench.json.
+//
+// node tests/bench/run.mjs [--rtt 40] [--mbps 100] [--reps 5] [--frames 0,900,1799]
+//                          [--media bench-out] [--out docs/bench.md] [--no-pyav]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { openSync, readSync, closeSync, statSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../e2e/range-server.mjs';
+import { launchChromium, root } from '../e2e/browser.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => {
+    if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]);
+    return acc;
+  }, []),
+);
+const RTT = Number(args.rtt ?? 40);
+const MBPS = Number(args.mbps ?? 100);
+const REPS = Number(args.reps ?? 5);
+const FRAMES = String(args.frames ?? '0,900,1799').split(',').map(Number);
+const MEDIA = join(root, args.media ?? 'bench-out');
+const OUT = join(root, args.out ?? 'docs/bench.md');
+const FPS = 30;
+const FILES = [
+  ['moov first', 'bench_moov_first.mp4', 2],
+  ['moov last', 'bench_moov_last.mp4', 3],
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Top-level boxes: [{ type, offset, size }]. */
+function topBoxes(path) {
+  const fd = openSync(path, 'r');
+  const size = statSync(path).size;
+  const boxes = [];
+  const h = Buffer.alloc(16);
+  for (let pos = 0; pos + 8 <= size; ) {
+    readSync(fd, h, 0, 16, pos);
+    let len = h.readUInt32BE(0);
+    const type = h.toString('latin1', 4, 8);
+    if (len === 1) len = Number(h.readBigUInt64BE(8));
+    if (len === 0) len = size - pos;
+    boxes.push({ type, offset: pos, size: len });
+    pos += len;
+  }
+  closeSync(fd);
+  return boxes;
+}
+
+/** The floor for frame k, from ffprobe's packet table (independent of frameseek). */
+function floors(path) {
+  const json = JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts,dts,pos,size,flags', '-of', 'json', path], {
+      maxBuffer: 64 << 20,
+    }),
+  );
+  const packets = json.packets.map((p) => ({ pts: Number(p.pts), size: Number(p.size), key: p.flags.includes('K') }));
+  const byPts = packets.map((p, i) => i).sort((a, b) => packets[a].pts - packets[b].pts);
+  const boxes = topBoxes(path);
+  const header = boxes.filter((b) => b.type === 'ftyp' || b.type === 'moov').reduce((n, b) => n + b.size, 0);
+  const moovFirst = boxes.findIndex((b) => b.type === 'moov') < boxes.findIndex((b) => b.type === 'mdat');
+  return (k) => {
+    const idx = byPts[k];
+    let key = idx;
+    while (key > 0 && !packets[key].key) key -= 1;
+    let gop = 0;
+    for (let i = key; i <= idx; i++) gop += packets[i].size;
+    return { bytes: header + gop, header, gop, samples: idx - key + 1, roundTrips: moovFirst ? 2 : 3, pts: packets[idx].pts };
+  };
+}
+
+function pyav(url, pts) {
+  const r = spawnSync('python3', [join(here, 'pyav_frame.py'), url, String(pts)], { encoding: 'utf8', timeout: 120000 });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').trim().split('\n').pop() };
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+function pyavAvailable() {
+  const r = spawnSync('python3', ['-c', 'import av; print(av.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function moduleSize() {
+  const dist = join(root, 'web', 'dist');
+  const parts = ['pkg/frameseek_wasm_bg.wasm', 'pkg/frameseek_wasm.js', 'index.js'].map((p) => join(dist, p));
+  const gz = parts.map((p) => gzipSync(readFileSync(p), { level: 9 }).length);
+  const raw = parts.map((p) => statSync(p).size);
+  return { wasmGz: gz[0], jsGz: gz[1] + gz[2], totalGz: gz.reduce((a, b) => a + b, 0), wasmRaw: raw[0], jsRaw: raw[1] + raw[2] };
+}
+
+async function main() {
+  const server = await startServer({
+    routes: {
+      '/media/': MEDIA,
+      '/raw/': MEDIA,
+      '/dist/': join(root, 'web', 'dist'),
+      '/mb/': join(root, 'web', 'node_modules', 'mediabunny', 'dist'),
+      '/bench/': here,
+    },
+    rttMs: RTT,
+    mbps: MBPS,
+  });
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/bench/bench.html`);
+  await page.waitForFunction(() => window.benchReady || window.benchError, null, { timeout: 60000 });
+  const err = await page.evaluate(() => window.benchError);
+  if (err) throw new Error(err);
+  const pyavVersion = args['no-pyav'] ? null : pyavAvailable();
+  let seq = 0;
+  const url = (file, tool) => {
+    const id = `${tool}-${seq++}`;
+    return [`${server.url}/media/${file}?id=${id}`, id];
+  };
+
+  // Warm up each decoder path once (first VideoDecoder in a process is slower), uncounted.
+  for (const [, file] of FILES) {
+    await page.evaluate(([u, k]) => window.runFrameseek(u, k), [url(file, 'warm')[0], 30]);
+    await page.evaluate(([u, k, fps]) => window.runMediabunny(u, k, fps), [url(file, 'warm')[0], 30, FPS]);
+  }
+
+  const results = [];
+  for (const [label, file, roundTrips] of FILES) {
+    const floorOf = floors(join(MEDIA, file));
+    for (const k of FRAMES) {
+      const floor = floorOf(k);
+      const decode = [];
+      for (let r = 0; r < REPS; r++) {
+        const d = await page.evaluate(([u, k, fps]) => window.decodeOnly(u, k, fps), [`${server.url}/raw/${file}`, k, FPS]);
+        decode.push(d.ms);
+      }
+      floor.decodeMs = median(decode);
+      floor.ms = roundTrips * RTT + (floor.bytes * 8) / (MBPS * 1000) + floor.decodeMs;
+      const row = { label, file, k, floor, tools: {} };
+      const tools = [
+        ['frameseek', (u) => page.evaluate(([u, k]) => window.runFrameseek(u, k), [u, k])],
+        ['mediabunny', (u) => page.evaluate(([u, k, fps]) => window.runMediabunny(u, k, fps), [u, k, FPS])],
+      ];
+      if (pyavVersion) tools.push(['PyAV', async (u) => pyav(u, floor.pts)]);
+      for (const [tool, run] of tools) {
+        const runs = [];
+        for (let r = 0; r < REPS; r++) {
+          const [u, id] = url(file, tool);
+          let res;
+          try {
+            res = await run(u);
+          } catch (e) {
+            res = { error: String(e.message ?? e).split('\n')[0] };
+          }
+          await new Promise((r) => setTimeout(r, 100)); // let cancelled responses settle
+          const s = server.stats(id);
+          runs.push({ ...res, requests: s.requests, bytes: s.bytes });
+        }
+        const ok = runs.filter((x) => !x.error);
+        row.tools[tool] = {
+          ms: ok.length ? median(ok.map((x) => x.ms)) : null,
+          requests: ok.length ? median(ok.map((x) => x.requests)) : null,
+          bytes: ok.length ? median(ok.map((x) => x.bytes)) : null,
+          exact: ok.length > 0 && ok.every((x) => x.barcode === k),
+          barcodes: [...new Set(runs.map((x) => x.barcode))],
+          error: runs.find((x) => x.error)?.error,
+        };
+        console.log(`${label} frame ${k} ${tool}: ${JSON.stringify(row.tools[tool])}`);
+      }
+      console.log(`${label} frame ${k} floor: ${JSON.stringify(floor)}`);
+      results.push(row);
+    }
+  }
+
+  // frameseek: a frame in another GOP after open() (requests and time for that frame alone).
+  const nextGop = [];
+  for (const [label, file] of FILES) {
+    const times = [];
+    let requests;
+    let exact = true;
+    for (let r = 0; r < REPS; r++) {
+      const res = await page.evaluate(([u]) => window.runFrameseekNextGop(u, 0, 900), [url(file, 'next')[0]]);
+      times.push(res.ms);
+      requests = res.requests;
+      exact &&= res.barcode === 900;
+    }
+    nextGop.push({ label, ms: median(times), requests, exact });
+  }
+
+  await browser.close();
+  await server.close();
+  const size = moduleSize();
+  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, size, date: new Date().toISOString() };
+  mkdirSync(join(root, 'bench-out'), { recursive: true });
+  writeFileSync(join(root, 'bench-out', 'bench.json'), JSON.stringify(report, null, 2));
+  writeFileSync(OUT, markdown(report));
+  console.log(`wrote ${OUT} and bench-out/bench.json`);
+}
+
+const kb = (n) => (n == null ? '–' : n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(0)} kB`);
+const ms = (n) => (n == null ? '–' : `${n.toFixed(0)} ms`);
+const x = (a, b) => (a == null || !b ? '–' : `${(a / b).toFixed(2)}×`);
+
+function markdown(r) {
+  const lines = [];
+  const cmd = `scripts/bench --rtt ${r.rttMs} --mbps ${r.mbps} --reps ${r.reps}`;
+  lines.push('# Benchmark: one frame over HTTP ranges', '');
+  lines.push(`Made by \`${cmd}\` (${r.date.slice(0, 10)}). Network simulated by the benchmark's range server: ${r.rttMs} ms round trip per request, ${r.mbps} Mbit/s shared by all responses; it counts requests and the body bytes it actually sent. Times are medians of ${r.reps} cold runs, from the call that opens the URL to the decoded frame in hand (modules already loaded). "exact" means every run returned the frame whose barcode is k.`, '');
+  lines.push('Media: 60 s 1080p30 H.264 (x264 veryfast, 8 Mbit/s, GOP 60, 2 B-frames) + AAC, 61.7 MB, the frame index stamped as a barcode; `bench_moov_first.mp4` is the same file after `-movflags +faststart`.', '');
+  lines.push('Floor: bytes = ftyp + moov + the samples from the GOP\'s keyframe through frame k in decode order (from ffprobe\'s packet table); time = round trips × RTT (2 with moov first, 3 with moov last) + floor bytes at the link rate + one cold decode of those samples from memory in the same Chromium (a fresh `VideoDecoder`, configure → frame).', '');
+  for (const label of [...new Set(r.results.map((x) => x.label))]) {
+    lines.push(`## ${label}`, '');
+    lines.push('| frame | tool | requests | bytes | × floor bytes | time to frame | × floor time | × mediabunny time | exact |');
+    lines.push('|---:|---|---:|---:|---:|---:|---:|---:|:---:|');
+    for (const row of r.results.filter((x) => x.label === label)) {
+      const f = row.floor;
+      lines.push(`| ${row.k} | floor (${f.samples} samples) | ${f.roundTrips} | ${kb(f.bytes)} | 1.00× | ${ms(f.ms)} (decode ${ms(f.decodeMs)}) | 1.00× | | |`);
+      const mbMs = row.tools.mediabunny?.ms;
+      for (const [tool, t] of Object.entries(row.tools)) {
+        if (t.error && t.ms == null) {
+          lines.push(`| ${row.k} | ${tool} | – | – | – | failed: ${t.error} | | | |`);
+          continue;
+        }
+        lines.push(
+          `| ${row.k} | ${tool} | ${t.requests} | ${kb(t.bytes)} | ${x(t.bytes, f.bytes)} | ${ms(t.ms)} | ${x(t.ms, f.ms)} | ${tool === 'mediabunny' ? '' : x(t.ms, mbMs)} | ${t.exact ? 'yes' : `no (${t.barcodes.join(', ')})`} |`,
+        );
+      }
+    }
+    lines.push('');
+  }
+  lines.push('## A frame in another GOP after open()', '');
+  lines.push('frameseek, `open()` then `frameAt(0)`, then `frameAt(900)` timed alone:', '');
+  lines.push('| file | requests | time | exact |', '|---|---:|---:|:---:|');
+  for (const n of r.nextGop) lines.push(`| ${n.label} | ${n.requests} | ${ms(n.ms)} | ${n.exact ? 'yes' : 'no'} |`);
+  lines.push('');
+  lines.push('## Module size', '');
+  lines.push(`wasm ${kb(r.size.wasmRaw)} (${(r.size.wasmGz / 1024).toFixed(1)} KiB gzipped) + JS ${kb(r.size.jsRaw)} (${(r.size.jsGz / 1024).toFixed(1)} KiB gzipped) = **${(r.size.totalGz / 1024).toFixed(1)} KiB gzipped** (gzip -9 of web/dist/pkg/frameseek_wasm_bg.wasm, web/dist/pkg/frameseek_wasm.js and web/dist/index.js).`, '');
+  if (!r.pyav) lines.push('PyAV: not available (pip `av` could not be imported), so its rows are missing.', '');
+  else lines.push(`PyAV ${r.pyav}: \`av.open(url)\`, \`container.seek(pts, backward=True)\` to the keyframe, decode to the frame (tests/bench/pyav_frame.py); ffmpeg's HTTP client asks for open-ended ranges (\`bytes=N-\`), so the server keeps sending until it closes the connection.`, '');
+  return lines.join('\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
