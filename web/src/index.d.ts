@@ -159,6 +159,11 @@ export declare class Video {
   syncFrames(): Uint32Array;
   /** Time ranges whose frames' bytes are in the cache: `[start0, end0, start1, end1, ...]`. */
   bufferedRanges(): Float64Array;
+  /**
+   * Starts fetching the bytes that the frames presented in `[from, to]` seconds need (from the
+   * sync sample before `from`), without decoding them. Returns the number of frames.
+   */
+  prefetchFrames(from: number, to: number): number;
   /** Cancels requests and releases the decoder. */
   close(): void;
 }

@@ -127,6 +127,11 @@ export class Video {
     return this.#w.bufferedRanges();
   }
 
+  /** Starts fetching the bytes of the frames presented in [from, to] seconds (no decoding). */
+  prefetchFrames(from, to) {
+    return this.#w.prefetchFrames(from, to);
+  }
+
   close() {
     this.#w.close();
   }

@@ -1,10 +1,11 @@
 //! The video track's timeline for the player: every frame's presentation time (`frameTimes`),
-//! the frames a decode pass can start at (`syncFrames`), and which time ranges have their
-//! sample bytes in the block cache (`bufferedRanges`, the element's `buffered`).
+//! the frames a decode pass can start at (`syncFrames`), which time ranges have their sample
+//! bytes in the block cache (`bufferedRanges`, the element's `buffered`), and fetching ahead
+//! without decoding (`prefetchFrames`, the element's `prefetch`).
 
 use crate::error::Failure;
 use crate::video::Video;
-use frameseek_core::{Movie, TrackIndex};
+use frameseek_core::{plan_frames, Movie, PlanOptions, TrackIndex};
 use js_sys::{Float64Array, Uint32Array};
 use wasm_bindgen::prelude::*;
 
@@ -93,5 +94,23 @@ impl Video {
             Ok::<_, Failure>(out)
         })??;
         Ok(Float64Array::from(&v[..]))
+    }
+
+    /// Starts fetching the bytes that the frames presented in `[from, to]` seconds need (from
+    /// the sync sample before `from`); nothing is decoded. Returns the number of frames.
+    #[wasm_bindgen(js_name = prefetchFrames)]
+    pub fn prefetch_frames(&self, from: f64, to: f64) -> Result<f64, JsValue> {
+        let n = self.with_movie(|reader, movie| {
+            let index = video_index(movie)?;
+            let (Some(a), Some(b)) = (index.frame_at_time(from), index.frame_at_time(to)) else {
+                return Ok::<_, Failure>(0);
+            };
+            let frames: Vec<usize> = (a..=b.max(a)).collect();
+            for plan in plan_frames(index, &frames, &PlanOptions::default())? {
+                reader.prefetch(&plan.ranges);
+            }
+            Ok(frames.len())
+        })??;
+        Ok(n as f64)
     }
 }

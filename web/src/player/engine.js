@@ -82,6 +82,7 @@ export class Engine {
   #steps = Promise.resolve();
   #stepTarget = null;
   #pendingSteps = 0;
+  #prefetchedTo = -1;
 
   // ---- loading ----------------------------------------------------------------------
 
@@ -150,6 +151,8 @@ export class Engine {
         }
         this.clock.base = 0;
         this.#paint(frame, k);
+        this.#prefetchedTo = -1;
+        this.#prefetchAhead(0);
         this.#startProducer(k + 1);
         this.audio?.pump(0, this.prefetch);
       }
@@ -297,8 +300,9 @@ export class Engine {
   /** Resolves when playback has started ('playing'); rejects if it is interrupted. */
   play() {
     const p = new Promise((resolve, reject) => this.plays.push({ resolve, reject }));
-    if (this.error && this.error.code === PlayerError.MEDIA_ERR_SRC_NOT_SUPPORTED) {
-      this.#rejectPlays(new DOMException(this.error.message, 'NotSupportedError'));
+    if (this.error) {
+      const name = this.error.code === PlayerError.MEDIA_ERR_SRC_NOT_SUPPORTED ? 'NotSupportedError' : 'AbortError';
+      this.#rejectPlays(new DOMException(this.error.message, name));
       return p;
     }
     if (!this.paused && !this.waiting && this.clock.running) {
@@ -437,6 +441,7 @@ export class Engine {
     if (this.paused || this.seeking || !this.clock.running || !this.video) return false;
     const t = this.#mediaNow();
     this.audio?.pump(t, t + this.prefetch);
+    this.#prefetchAhead(t);
     this.#wake();
     if (t >= this.duration) {
       this.#present(this.duration, true);
@@ -674,6 +679,8 @@ export class Engine {
       this.#startProducer(k + 1);
     }
     if (gen !== this.#seekGen) return;
+    this.#prefetchedTo = -1;
+    this.#prefetchAhead(t);
     this.audio?.reset(t);
     this.audio?.pump(t, t + this.prefetch);
     this.seeking = false;
@@ -703,6 +710,23 @@ export class Engine {
 
   setPrefetch(seconds) {
     this.prefetch = seconds;
+    if (this.video && this.readyState >= 1) this.#prefetchAhead(this.currentTime);
     this.#wake();
+  }
+
+  /**
+   * Keeps the bytes of the frames up to `prefetch` seconds past `t` fetched or on their way
+   * (the decode passes themselves stop at the first sync frame past that horizon).
+   */
+  #prefetchAhead(t) {
+    const to = Math.min(this.duration, t + this.prefetch);
+    if (this.#prefetchedTo >= t && to - this.#prefetchedTo < 0.25) return;
+    const from = Math.max(t, this.#prefetchedTo);
+    this.#prefetchedTo = to;
+    try {
+      this.video.prefetchFrames(from, to);
+    } catch (e) {
+      if (e?.code !== 'closed') console.warn('frameseek-player: prefetch:', e);
+    }
   }
 }
