@@ -5,7 +5,7 @@
 //
 // node tests/bench/run.mjs [--rtt 40] [--mbps 100] [--reps 5] [--frames 0,900,1799]
 //                          [--media bench-out] [--out docs/bench.md] [--no-pyav]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { openSync, readSync, closeSync, statSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -78,10 +78,21 @@ function floors(path) {
   };
 }
 
+/** Runs PyAV in a child process (asynchronously: the range server lives in this process). */
 function pyav(url, pts) {
-  const r = spawnSync('python3', [join(here, 'pyav_frame.py'), url, String(pts)], { encoding: 'utf8', timeout: 120000 });
-  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').trim().split('\n').pop() };
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  return new Promise((resolve) => {
+    const child = spawn('python3', [join(here, 'pyav_frame.py'), url, String(pts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) resolve({ error: (err.trim().split('\n').pop() || `exit ${code}`).slice(0, 200) });
+      else resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
 }
 
 function pyavAvailable() {
@@ -145,7 +156,7 @@ async function main() {
         ['frameseek', (u) => page.evaluate(([u, k]) => window.runFrameseek(u, k), [u, k])],
         ['mediabunny', (u) => page.evaluate(([u, k, fps]) => window.runMediabunny(u, k, fps), [u, k, FPS])],
       ];
-      if (pyavVersion) tools.push(['PyAV', async (u) => pyav(u, floor.pts)]);
+      if (pyavVersion) tools.push(['PyAV', (u) => pyav(u, floor.pts)]);
       for (const [tool, run] of tools) {
         const runs = [];
         for (let r = 0; r < REPS; r++) {

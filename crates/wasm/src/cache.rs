@@ -1,14 +1,15 @@
 //! The block cache: spans of the file's bytes, complete or still arriving, under a byte budget
 //! with least-recently-used eviction. Spans never overlap, so every byte is fetched once and
 //! every reader of it waits on the same request. Pure bookkeeping: [`crate::reader`] moves bytes.
+//! Spans live in a vector sorted by offset (a few dozen at most; smaller code than a tree).
 
 use crate::error::Failure;
 use frameseek_core::ByteRange;
-use std::collections::BTreeMap;
 
-/// Bytes `[start, end)` of the file (`start` is the map key), filled from the front.
+/// Bytes `[start, end)` of the file, filled from the front.
 #[derive(Debug)]
 struct Span {
+    start: u64,
     /// Identifies the fetch that fills the span (a new span at the same offset gets a new id).
     id: u64,
     /// One past the last byte; equals `start + data.len()` once the span is not loading.
@@ -17,6 +18,12 @@ struct Span {
     loading: bool,
     failed: Option<Failure>,
     used: u64,
+}
+
+impl Span {
+    fn received(&self) -> u64 {
+        self.start + self.data.len() as u64
+    }
 }
 
 /// Whether a byte range can be read now.
@@ -48,7 +55,8 @@ pub struct Loading {
 /// Spans of one file under a byte budget.
 #[derive(Debug)]
 pub struct Cache {
-    spans: BTreeMap<u64, Span>,
+    /// Sorted by `start`, non-overlapping.
+    spans: Vec<Span>,
     budget: u64,
     held: u64,
     clock: u64,
@@ -59,7 +67,7 @@ impl Cache {
     /// An empty cache that evicts complete spans beyond `budget` bytes.
     pub fn new(budget: u64) -> Self {
         Self {
-            spans: BTreeMap::new(),
+            spans: Vec::new(),
             budget,
             held: 0,
             clock: 0,
@@ -72,13 +80,16 @@ impl Cache {
         self.held
     }
 
+    /// Index of the first span that ends after `a`.
+    fn first_after(&self, a: u64) -> usize {
+        self.spans.partition_point(|s| s.end <= a)
+    }
+
     /// Spans that overlap `[a, b)`, ascending.
-    fn overlapping(&self, a: u64, b: u64) -> impl Iterator<Item = (&u64, &Span)> {
-        let from = match self.spans.range(..=a).next_back() {
-            Some((&s, span)) if span.end > a => s,
-            _ => a,
-        };
-        self.spans.range(from..b.max(from))
+    fn overlapping(&self, a: u64, b: u64) -> impl Iterator<Item = &Span> {
+        self.spans[self.first_after(a)..]
+            .iter()
+            .take_while(move |s| s.start < b)
     }
 
     /// Whether `[a, b)` can be read, is on its way, failed, or which parts nobody fetches.
@@ -86,20 +97,17 @@ impl Cache {
         let mut gaps = Vec::new();
         let mut waiting = false;
         let mut pos = a;
-        for (&s, span) in self.overlapping(a, b) {
-            if s > pos {
-                gaps.push(ByteRange::new(pos, s));
+        for span in self.overlapping(a, b) {
+            if span.start > pos {
+                gaps.push(ByteRange::new(pos, span.start));
             }
             if let Some(f) = &span.failed {
                 return Cover::Failed(f.clone());
             }
-            if s + (span.data.len() as u64) < span.end.min(b) {
+            if span.received() < span.end.min(b) {
                 waiting = true;
             }
             pos = span.end;
-            if pos >= b {
-                break;
-            }
         }
         if pos < b {
             gaps.push(ByteRange::new(pos, b));
@@ -113,27 +121,28 @@ impl Cache {
         }
     }
 
-    /// The first span start after `pos` (to keep a new fetch from overlapping it).
+    /// The first span start at or after `pos` (to keep a new fetch from overlapping it).
     pub fn next_start(&self, pos: u64) -> Option<u64> {
-        self.spans.range(pos..).next().map(|(&s, _)| s)
+        self.spans.iter().map(|s| s.start).find(|&s| s >= pos)
     }
 
     /// Registers a fetch of `[start, end)` (cut short at the next span); `None` when `start`
     /// already lies in a span or the range is empty.
     pub fn insert(&mut self, start: u64, end: u64) -> Option<u64> {
-        let inside = self
-            .spans
-            .range(..=start)
-            .next_back()
-            .is_some_and(|(_, s)| s.end > start);
-        let end = self.next_start(start).map_or(end, |n| end.min(n));
-        if inside || end <= start {
+        let at = self.first_after(start);
+        let end = match self.spans.get(at) {
+            Some(next) if next.start <= start => return None,
+            Some(next) => end.min(next.start),
+            None => end,
+        };
+        if end <= start {
             return None;
         }
         let id = self.next_id;
         self.next_id += 1;
         self.clock += 1;
         let span = Span {
+            start,
             id,
             end,
             data: Vec::new(),
@@ -141,32 +150,27 @@ impl Cache {
             failed: None,
             used: self.clock,
         };
-        self.spans.insert(start, span);
+        self.spans.insert(at, span);
         Some(id)
     }
 
-    fn live(&mut self, start: u64, id: u64) -> Option<&mut Span> {
-        self.spans
-            .get_mut(&start)
-            .filter(|s| s.id == id && s.loading)
+    fn find(&self, start: u64, id: u64) -> Option<usize> {
+        let i = self.spans.binary_search_by_key(&start, |s| s.start).ok()?;
+        (self.spans[i].id == id && self.spans[i].loading).then_some(i)
     }
 
     /// `(received, end)` of a loading span, `None` when it is complete, aborted or gone.
     pub fn pending(&self, start: u64, id: u64) -> Option<(u64, u64)> {
-        let s = self.spans.get(&start).filter(|s| s.id == id && s.loading)?;
-        Some((start + s.data.len() as u64, s.end))
+        let s = &self.spans[self.find(start, id)?];
+        Some((s.received(), s.end))
     }
 
     /// Appends up to `n` bytes to a loading span (never past its end) and returns the slice to
     /// fill, or `None` when the span is no longer loading.
     pub fn append(&mut self, start: u64, id: u64, n: usize) -> Option<&mut [u8]> {
-        let span = self
-            .spans
-            .get_mut(&start)
-            .filter(|s| s.id == id && s.loading)?;
-        let room = usize::try_from(span.end - start)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(span.data.len());
+        let i = self.find(start, id)?;
+        let span = &mut self.spans[i];
+        let room = usize::try_from(span.end - span.received()).unwrap_or(usize::MAX);
         let n = n.min(room);
         let old = span.data.len();
         span.data.resize(old + n, 0);
@@ -176,27 +180,30 @@ impl Cache {
 
     /// Lowers the end a loading span asks for (never below what arrived).
     pub fn shrink(&mut self, start: u64, id: u64, end: u64) {
-        if let Some(span) = self.live(start, id) {
-            span.end = span.end.min(end).max(start + span.data.len() as u64);
+        if let Some(i) = self.find(start, id) {
+            let span = &mut self.spans[i];
+            span.end = span.end.min(end).max(span.received());
         }
     }
 
     /// Ends a fetch: the span keeps what arrived (and is dropped if nothing did).
     pub fn complete(&mut self, start: u64, id: u64) {
-        let Some(span) = self.live(start, id) else {
+        let Some(i) = self.find(start, id) else {
             return;
         };
+        let span = &mut self.spans[i];
         span.loading = false;
-        span.end = start + span.data.len() as u64;
+        span.end = span.received();
         if span.data.is_empty() {
-            self.spans.remove(&start);
+            self.spans.remove(i);
         }
     }
 
     /// Marks a fetch as failed: readers of any of its bytes get `failure` (once; see
     /// [`Cache::clear_failed`]).
     pub fn fail(&mut self, start: u64, id: u64, failure: Failure) {
-        if let Some(span) = self.live(start, id) {
+        if let Some(i) = self.find(start, id) {
+            let span = &mut self.spans[i];
             span.loading = false;
             span.end = span.end.max(start + 1);
             span.failed = Some(failure);
@@ -205,31 +212,26 @@ impl Cache {
 
     /// Drops failed spans overlapping `[a, b)` so that a later read fetches again.
     pub fn clear_failed(&mut self, a: u64, b: u64) {
-        let failed: Vec<u64> = self
-            .overlapping(a, b)
-            .filter(|(_, s)| s.failed.is_some())
-            .map(|(&s, _)| s)
-            .collect();
-        for s in failed {
-            self.remove(s);
-        }
-    }
-
-    fn remove(&mut self, start: u64) {
-        if let Some(span) = self.spans.remove(&start) {
-            self.held -= span.data.len() as u64;
-        }
+        let mut held = self.held;
+        self.spans.retain(|s| {
+            let drop = s.failed.is_some() && s.start < b && s.end > a;
+            if drop {
+                held -= s.data.len() as u64;
+            }
+            !drop
+        });
+        self.held = held;
     }
 
     /// Spans still loading.
     pub fn loading(&self) -> Vec<Loading> {
         self.spans
             .iter()
-            .filter(|(_, s)| s.loading)
-            .map(|(&start, s)| Loading {
-                start,
+            .filter(|s| s.loading)
+            .map(|s| Loading {
+                start: s.start,
                 id: s.id,
-                received: start + s.data.len() as u64,
+                received: s.received(),
                 end: s.end,
             })
             .collect()
@@ -237,28 +239,28 @@ impl Cache {
 
     /// The file is `size` bytes: nothing past it can arrive.
     pub fn clamp(&mut self, size: u64) {
-        let past: Vec<u64> = self.spans.range(size..).map(|(&s, _)| s).collect();
-        for s in past {
-            self.remove(s);
-        }
-        for (&s, span) in self.spans.iter_mut() {
-            span.end = span.end.min(size).max(s + span.data.len() as u64);
+        let mut held = self.held;
+        self.spans.retain(|s| {
+            if s.start >= size {
+                held -= s.data.len() as u64;
+            }
+            s.start < size
+        });
+        self.held = held;
+        for span in &mut self.spans {
+            span.end = span.end.min(size).max(span.received());
         }
     }
 
     /// One past the last byte readable contiguously from `a` (`a` if none is).
     pub fn available_end(&self, a: u64) -> u64 {
         let mut pos = a;
-        for (&s, span) in self.overlapping(a, u64::MAX) {
-            if s > pos {
+        for span in self.overlapping(a, u64::MAX) {
+            if span.start > pos || span.failed.is_some() || span.received() <= pos {
                 break;
             }
-            let avail = s + span.data.len() as u64;
-            if span.failed.is_some() || avail <= pos {
-                break;
-            }
-            pos = avail;
-            if avail < span.end {
+            pos = span.received();
+            if pos < span.end {
                 break;
             }
         }
@@ -272,26 +274,26 @@ impl Cache {
             return None;
         }
         self.clock += 1;
-        let clock = self.clock;
-        let starts: Vec<u64> = self.overlapping(a, b).map(|(&s, _)| s).collect();
-        for s in &starts {
-            if let Some(span) = self.spans.get_mut(s) {
-                span.used = clock;
-            }
+        let from = self.first_after(a);
+        let mut to = from;
+        while to < self.spans.len() && self.spans[to].start < b {
+            self.spans[to].used = self.clock;
+            to += 1;
         }
-        let first = *starts.first()?;
-        let span = self.spans.get(&first)?;
-        if first + span.data.len() as u64 >= b {
-            let from = usize::try_from(a - first).ok()?;
-            let to = usize::try_from(b - first).ok()?;
-            return Some(f(&span.data[from..to]));
+        let spans = &self.spans[from..to];
+        let slice = |s: &Span| -> Option<(usize, usize)> {
+            let lo = usize::try_from(a.max(s.start) - s.start).ok()?;
+            let hi = usize::try_from(b.min(s.received()) - s.start).ok()?;
+            Some((lo, hi))
+        };
+        if let [one] = spans {
+            let (lo, hi) = slice(one)?;
+            return Some(f(&one.data[lo..hi]));
         }
         let mut out = Vec::with_capacity(usize::try_from(b - a).ok()?);
-        for s in starts {
-            let span = self.spans.get(&s)?;
-            let lo = usize::try_from(a.max(s) - s).ok()?;
-            let hi = usize::try_from(b.min(s + span.data.len() as u64) - s).ok()?;
-            out.extend_from_slice(&span.data[lo..hi]);
+        for s in spans {
+            let (lo, hi) = slice(s)?;
+            out.extend_from_slice(&s.data[lo..hi]);
         }
         Some(f(&out))
     }
@@ -299,14 +301,14 @@ impl Cache {
     /// Evicts least recently used complete spans until the held bytes fit the budget.
     pub fn evict(&mut self) {
         while self.held > self.budget {
-            let victim = self
-                .spans
-                .iter()
-                .filter(|(_, s)| !s.loading)
-                .min_by_key(|(_, s)| s.used)
-                .map(|(&start, _)| start);
+            let victim = (0..self.spans.len())
+                .filter(|&i| !self.spans[i].loading)
+                .min_by_key(|&i| self.spans[i].used);
             match victim {
-                Some(start) => self.remove(start),
+                Some(i) => {
+                    let s = self.spans.remove(i);
+                    self.held -= s.data.len() as u64;
+                }
                 None => break,
             }
         }
@@ -321,17 +323,15 @@ impl Cache {
         self.next_id += 1;
         let end = data.len() as u64;
         if end > 0 {
-            self.spans.insert(
-                0,
-                Span {
-                    id,
-                    end,
-                    data,
-                    loading: false,
-                    failed: None,
-                    used: self.clock,
-                },
-            );
+            self.spans.push(Span {
+                start: 0,
+                id,
+                end,
+                data,
+                loading: false,
+                failed: None,
+                used: self.clock,
+            });
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::reader::Reader;
 use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
 use js_sys::Uint8Array;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -34,19 +34,19 @@ pub fn micros(ticks: i64, timescale: u32) -> i64 {
 /// Where one caller's frames go: the timestamps it wants and the frames that came out.
 #[derive(Default)]
 pub struct Sink {
-    wanted: RefCell<HashMap<i64, usize>>,
+    wanted: RefCell<Vec<(i64, usize)>>,
     frames: RefCell<VecDeque<(usize, VideoFrame)>>,
 }
 
 impl Sink {
     /// Asks for the frame with timestamp `micros`, to be reported as frame `k`.
     pub fn want(&self, micros: i64, k: usize) {
-        self.wanted.borrow_mut().insert(micros, k);
+        self.wanted.borrow_mut().push((micros, k));
     }
 
     /// Whether the frame with timestamp `micros` is wanted and has not come out.
     pub fn wants(&self, micros: i64) -> bool {
-        self.wanted.borrow().contains_key(&micros)
+        self.wanted.borrow().iter().any(|&(t, _)| t == micros)
     }
 
     /// Frames that came out and were not taken yet.
@@ -73,7 +73,7 @@ impl Sink {
 
     /// A wanted frame that has not come out.
     pub fn missing(&self) -> Option<usize> {
-        self.wanted.borrow().values().min().copied()
+        self.wanted.borrow().iter().map(|&(_, k)| k).min()
     }
 
     /// Closes every waiting frame and forgets the wanted ones.
@@ -86,7 +86,12 @@ impl Sink {
 
     fn offer(&self, frame: VideoFrame) -> Option<VideoFrame> {
         let ts = frame.timestamp().round() as i64;
-        match self.wanted.borrow_mut().remove(&ts) {
+        let k = {
+            let mut wanted = self.wanted.borrow_mut();
+            let at = wanted.iter().position(|&(t, _)| t == ts);
+            at.map(|i| wanted.swap_remove(i).1)
+        };
+        match k {
             Some(k) => {
                 self.frames.borrow_mut().push_back((k, frame));
                 None

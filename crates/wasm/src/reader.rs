@@ -9,7 +9,6 @@ use crate::fetch::{self, Body, FetchError, Target};
 use crate::notify::Notify;
 use frameseek_core::ByteRange;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use web_sys::AbortController;
 
@@ -53,7 +52,7 @@ pub struct Reader {
     target: Target,
     opts: ReaderOptions,
     cache: RefCell<Cache>,
-    aborts: RefCell<HashMap<u64, AbortController>>,
+    aborts: RefCell<Vec<(u64, AbortController)>>,
     size: Cell<Option<u64>>,
     stats: Cell<Stats>,
     closed: Cell<bool>,
@@ -67,7 +66,7 @@ impl Reader {
             target,
             opts,
             cache: RefCell::new(Cache::new(opts.cache_bytes)),
-            aborts: RefCell::new(HashMap::new()),
+            aborts: RefCell::new(Vec::new()),
             size: Cell::new(None),
             stats: Cell::new(Stats::default()),
             closed: Cell::new(false),
@@ -177,7 +176,7 @@ impl Reader {
             self.count(|s| s.retries += 1);
             fetch::sleep(100 << attempt.min(6)).await;
         }
-        self.aborts.borrow_mut().remove(&id);
+        self.take_abort(id);
         self.notify.notify();
     }
 
@@ -190,7 +189,7 @@ impl Reader {
         if body.whole {
             return self.read_whole(body).await;
         }
-        self.aborts.borrow_mut().insert(id, body.abort_controller());
+        self.aborts.borrow_mut().push((id, body.abort_controller()));
         let mut received = 0u64;
         while let Some(chunk) = body.next().await? {
             let n = chunk.length() as usize;
@@ -353,9 +352,15 @@ impl Reader {
         }
     }
 
+    fn take_abort(&self, id: u64) -> Option<AbortController> {
+        let mut aborts = self.aborts.borrow_mut();
+        let at = aborts.iter().position(|(i, _)| *i == id)?;
+        Some(aborts.swap_remove(at).1)
+    }
+
     /// Cancels a loading fetch; the bytes it received stay cached.
     pub fn abort(&self, l: &Loading) {
-        if let Some(c) = self.aborts.borrow_mut().remove(&l.id) {
+        if let Some(c) = self.take_abort(l.id) {
             c.abort();
         }
         self.cache.borrow_mut().complete(l.start, l.id);

@@ -15,7 +15,6 @@ use frameseek_core::{
 };
 use js_sys::{Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -90,7 +89,7 @@ struct Inner {
     /// Position of the main video track in `movie.tracks` and its decoder.
     video: Option<(usize, Rc<Decoder>)>,
     /// Sync samples known to be (or not to be) places a decoder can start at.
-    starts: RefCell<HashMap<usize, bool>>,
+    starts: RefCell<Vec<(usize, bool)>>,
     /// The header requests still streaming when `open()` finished.
     head: RefCell<Vec<Loading>>,
     closed: Cell<bool>,
@@ -120,7 +119,7 @@ impl Inner {
 
     /// Whether decoding may start at sync sample `i`, if its bytes have been seen.
     fn known_start(&self, i: usize) -> Option<bool> {
-        self.starts.borrow().get(&i).copied()
+        self.starts.borrow().iter().find(|s| s.0 == i).map(|s| s.1)
     }
 
     /// Learns from its bytes whether decoding may start at sync sample `i` (WebCodecs starts
@@ -152,7 +151,7 @@ impl Inner {
             .with_bytes(s.offset, end, |b| is_decoder_start(codec, b))
             .flatten()
             .unwrap_or(true);
-        self.starts.borrow_mut().insert(i, v);
+        self.starts.borrow_mut().push((i, v));
         Ok(v)
     }
 
