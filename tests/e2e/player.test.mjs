@@ -217,11 +217,13 @@ describe('frameseek-player', () => {
       { label: 'Kick-off, 0:01', left: '20%', tag: 'button' },
       { label: 'Goal, 0:03', left: '70%', tag: 'button' },
     ]);
-    const seeked = page.evaluate(() => nextEvent(player, 'seeked'));
+    await page.evaluate(() => {
+      window.markerSeeked = nextEvent(player, 'seeked');
+    });
     await page.mouse.move(10, 10);
     await markers.nth(1).hover();
     await markers.nth(1).click();
-    await seeked;
+    await page.evaluate(() => window.markerSeeked);
     const r = await withPlayer((p) => ({ t: p.currentTime, frame: p.currentFrame, code: canvasBarcode(p), clicks: markerClicks }));
     assert.equal(r.t, 3.5);
     assert.equal(r.frame, 105);
@@ -304,8 +306,17 @@ describe('frameseek-player', () => {
         },
         { url: env.media('h264_many_samples.mp4', { id }), prefetch },
       );
-    const small = await run(1, 'prefetch-1');
-    const big = await run(8, 'prefetch-8');
+    // A 20 Mbit/s link so that the module's first request (the header) is cut where it
+    // should be instead of racing ahead over loopback.
+    env.server.setNetwork({ rttMs: 5, mbps: 20 });
+    let small;
+    let big;
+    try {
+      small = await run(1, 'prefetch-1');
+      big = await run(8, 'prefetch-8');
+    } finally {
+      env.server.setNetwork({});
+    }
     const end = (b) => Math.max(...b.buffered.map((r) => r[1]));
     // Decode passes end at a sync frame: at most prefetch + one GOP (2 s) past the playhead.
     assert.ok(end(small) <= small.t + 1 + 2 + 0.1, `prefetch 1: buffered to ${end(small)} at ${small.t}`);
@@ -318,9 +329,12 @@ describe('frameseek-player', () => {
     await make('h264_aac.mp4', { controls: true });
     await page.locator('frameseek-player').focus();
     const step = async (key, event) => {
-      const ev = page.evaluate((e) => nextEvent(player, e), event);
+      // Listen first (an evaluate still in flight can miss an event the key press fires).
+      await page.evaluate((e) => {
+        window.keyEvent = nextEvent(player, e);
+      }, event);
       await page.keyboard.press(key);
-      await ev;
+      await page.evaluate(() => window.keyEvent);
       return withPlayer((p) => ({ t: p.currentTime, frame: p.currentFrame, code: canvasBarcode(p), paused: p.paused }));
     };
     let s = await step('ArrowRight', 'seeked');

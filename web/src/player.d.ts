@@ -50,27 +50,13 @@ export interface PlayerError extends Error {
   readonly frameseekCode?: string;
 }
 
+/**
+ * Events: the media events of HTMLElementEventMap (loadstart, durationchange, loadedmetadata,
+ * loadeddata, canplay, canplaythrough, play, playing, pause, timeupdate, seeking, seeked,
+ * ended, waiting, progress, volumechange, ratechange, resize, emptied, error; typed as
+ * lib.dom types them for media elements) and `markerclick`.
+ */
 export interface FrameseekPlayerEventMap extends HTMLElementEventMap {
-  loadstart: Event;
-  durationchange: Event;
-  loadedmetadata: Event;
-  loadeddata: Event;
-  canplay: Event;
-  canplaythrough: Event;
-  play: Event;
-  playing: Event;
-  pause: Event;
-  timeupdate: Event;
-  seeking: Event;
-  seeked: Event;
-  ended: Event;
-  waiting: Event;
-  progress: Event;
-  volumechange: Event;
-  ratechange: Event;
-  resize: Event;
-  emptied: Event;
-  error: Event;
   /** A marker was clicked; `preventDefault()` stops the seek. */
   markerclick: CustomEvent<PlayerMarker>;
 }

@@ -71,11 +71,14 @@ export class AudioOutput {
   /** Creates the AudioContext (on the first play(): browsers tie it to user activation). */
   context() {
     if (!this.ctx) {
-      this.ctx = new AudioContext({ latencyHint: 'playback' });
-      this.gain = this.ctx.createGain();
-      this.gain.connect(this.ctx.destination);
+      const ctx = new AudioContext({ latencyHint: 'playback' });
+      this.ctx = ctx;
+      this.gain = ctx.createGain();
+      this.gain.connect(ctx.destination);
       this.#applyVolume();
-      this.ctx.addEventListener('statechange', () => this.hooks.onStateChange?.(this.ctx.state));
+      ctx.addEventListener('statechange', () => {
+        if (this.ctx === ctx) this.hooks.onStateChange?.(ctx.state);
+      });
     }
     return this.ctx;
   }
@@ -156,7 +159,7 @@ export class AudioOutput {
     this.from = this.fetchedUntil;
     if (this.failed) return;
     try {
-      if (this.decoder?.state !== 'closed') this.decoder.reset();
+      if (this.decoder && this.decoder.state !== 'closed') this.decoder.reset();
       this.decoder.configure(this.config);
     } catch {
       this.#newDecoder();
