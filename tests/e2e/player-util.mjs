@@ -22,13 +22,16 @@ export async function launch(extraArgs = []) {
   });
 }
 
-/** Server + browser + the player test page. Returns { server, browser, page, errors, media(), close() }. */
-export async function setupPlayer({ server: serverOpts = {}, viewport = { width: 900, height: 700 } } = {}) {
+/**
+ * Server (fixtures at /media/, web/dist at /dist/, this folder at /harness/, plus `routes`) +
+ * browser + the player test page. Returns { server, browser, page, errors, media(), close() }.
+ */
+export async function setupPlayer({ server: serverOpts = {}, routes = {}, viewport = { width: 900, height: 700 } } = {}) {
   if (!existsSync(join(root, 'web', 'dist', 'player', 'index.js'))) {
     throw new Error('web/dist/player is missing: run scripts/build');
   }
   const server = await startServer({
-    routes: { '/media/': fixtures, '/dist/': join(root, 'web', 'dist'), '/harness/': here },
+    routes: { '/media/': fixtures, '/dist/': join(root, 'web', 'dist'), '/harness/': here, ...routes },
     ...serverOpts,
   });
   const browser = await launch();

@@ -4,12 +4,16 @@
 // media-chrome driving the element. Screenshots go to target/e2e-screenshots/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fixtures, root } from './browser.mjs';
 import { setupPlayer, shots } from './player-util.mjs';
 
 let env;
 let page;
+let packDir;
 
 const make = (file, attrs = {}) => page.evaluate(({ url, attrs }) => makePlayer(url, attrs).then(() => true), { url: env.media(file), attrs });
 
@@ -22,11 +26,16 @@ const vfrTime = (i) => (33 * i + 17 * Math.floor(i / 3) + 100 * Math.floor(i / 1
 describe('frameseek-player', () => {
   before(async () => {
     mkdirSync(shots, { recursive: true });
-    env = await setupPlayer();
+    // `frameseek pack` output (fMP4 + sprite + WebVTT thumbnails) for the thumbnails track test.
+    packDir = mkdtempSync(join(tmpdir(), 'frameseek-pack-'));
+    const bin = join(root, 'target', 'release', 'frameseek');
+    if (existsSync(bin)) execFileSync(bin, ['pack', join(fixtures, 'h264_aac.mp4'), join(packDir, 'out')], { stdio: 'ignore' });
+    env = await setupPlayer({ routes: { '/pack/': join(packDir, 'out') } });
     page = env.page;
   });
   after(async () => {
     await env?.close();
+    if (packDir) rmSync(packDir, { recursive: true, force: true });
   });
 
   test('is defined by importing the package; metadata and the first frame', async () => {
@@ -502,6 +511,39 @@ describe('frameseek-player', () => {
     assert.equal(r.afterPause, true);
     assert.deepEqual([r.seek.t, r.seek.code], [2.5, 75]);
     await page.locator('media-controller').screenshot({ path: join(shots, 'player-media-chrome.png') });
+  });
+
+  test('hover thumbnails come from a WebVTT thumbnails track when there is one', async (t) => {
+    if (!existsSync(join(packDir, 'out', 'thumbnails.vtt'))) {
+      t.skip('target/release/frameseek is missing (scripts/build)');
+      return;
+    }
+    await page.evaluate(async () => {
+      document.querySelectorAll('frameseek-player, media-controller').forEach((p) => p.remove());
+      const p = document.createElement('frameseek-player');
+      p.controls = true;
+      p.innerHTML = '<track kind="metadata" label="thumbnails" src="/pack/thumbnails.vtt">';
+      const loaded = nextEvent(p, 'loadeddata');
+      p.src = '/pack/video.mp4';
+      document.body.append(p);
+      await loaded;
+      window.player = p;
+    });
+    const tl = await page.locator('frameseek-player .timeline').boundingBox();
+    await page.mouse.move(tl.x + 5, tl.y + tl.height / 2);
+    await page.mouse.move(tl.x + tl.width * 0.7, tl.y + tl.height / 2);
+    await page.waitForFunction(() => player.shadowRoot.querySelector('.preview-image').style.backgroundImage.includes('sprite.jpg'));
+    const r = await withPlayer((p) => {
+      const box = p.shadowRoot.querySelector('.preview-image');
+      return { pos: box.style.backgroundPosition, w: box.style.width, h: box.style.height, text: p.shadowRoot.querySelector('.preview-text').textContent };
+    });
+    assert.deepEqual(r, { pos: '-480px 0px', w: '160px', h: '120px', text: '0:03' });
+    // The packed fMP4 plays exactly too.
+    await withPlayer(async (p) => {
+      p.currentTime = 2.5;
+      await nextEvent(p, 'seeked');
+    });
+    assert.equal(await withPlayer((p) => canvasBarcode(p)), 75);
   });
 
   test('screenshot: controls with buffered range, markers and a hover thumbnail', async () => {

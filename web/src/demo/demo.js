@@ -150,7 +150,8 @@ function tick() {
   renderInspector();
   rafId = player.paused ? 0 : requestAnimationFrame(tick);
 }
-for (const type of ['loadeddata', 'seeked', 'timeupdate', 'pause', 'emptied']) player.addEventListener(type, renderInspector);
+for (const type of ['loadeddata', 'seeked', 'timeupdate', 'pause', 'emptied', 'error']) player.addEventListener(type, renderInspector);
+for (const type of ['loadeddata', 'emptied', 'error']) player.addEventListener(type, renderStats);
 player.addEventListener('play', () => {
   if (!rafId) rafId = requestAnimationFrame(tick);
 });

@@ -169,6 +169,7 @@ export class Controls {
     });
 
     for (const type of ['play', 'pause', 'playing', 'ended', 'emptied']) el.addEventListener(type, () => this.update());
+    for (const type of ['pause', 'emptied', 'error']) el.addEventListener(type, () => this.#active());
     for (const type of ['timeupdate', 'seeking', 'seeked', 'durationchange', 'loadedmetadata', 'progress', 'volumechange']) {
       el.addEventListener(type, () => this.update());
     }
@@ -338,10 +339,15 @@ export class Controls {
     const b = el.buffered;
     const spans = [];
     if (d > 0) {
+      // Drawn with gaps under half a percent of the timeline closed (frames still streaming in).
+      const merged = [];
       for (let i = 0; i < b.length; i++) {
-        const l = (b.start(i) / d) * 100;
-        const w = ((b.end(i) - b.start(i)) / d) * 100;
-        spans.push(`<span style="left:${l.toFixed(3)}%;width:${w.toFixed(3)}%"></span>`);
+        const last = merged[merged.length - 1];
+        if (last && b.start(i) - last[1] < d * 0.005) last[1] = Math.max(last[1], b.end(i));
+        else merged.push([b.start(i), b.end(i)]);
+      }
+      for (const [s, e] of merged) {
+        spans.push(`<span style="left:${((s / d) * 100).toFixed(3)}%;width:${(((e - s) / d) * 100).toFixed(3)}%"></span>`);
       }
     }
     const html = spans.join('');
