@@ -7,7 +7,7 @@
 //                          [--media bench-out] [--out docs/bench.md] [--no-pyav]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { openSync, readSync, closeSync, statSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../e2e/range-server.mjs';
@@ -25,7 +25,7 @@ const MBPS = Number(args.mbps ?? 100);
 const REPS = Number(args.reps ?? 5);
 const FRAMES = String(args.frames ?? '0,900,1799').split(',').map(Number);
 const MEDIA = join(root, args.media ?? 'bench-out');
-const OUT = join(root, args.out ?? 'docs/bench.md');
+const OUT = resolve(root, args.out ?? 'docs/bench.md');
 const FPS = 30;
 const FILES = [
   ['moov first', 'bench_moov_first.mp4', 2],
