@@ -1,0 +1,180 @@
+//! The reader and the decoder driver in headless Chromium (wasm-bindgen-test-runner), over a
+//! `blob:` URL holding a barcode fixture: ranges come back byte-exact, overlapping reads share
+//! fetches, cached bytes cost no request, and decode passes output exactly the wanted frame.
+#![cfg(target_arch = "wasm32")]
+
+use frameseek_core::{plan_frame, read_movie, PlanOptions};
+use frameseek_wasm::decoder::{micros, Decoder, Sink};
+use frameseek_wasm::error::Failure;
+use frameseek_wasm::fetch::Target;
+use frameseek_wasm::notify::Notify;
+use frameseek_wasm::reader::{Reader, ReaderOptions};
+use js_sys::{Array, Reflect, Uint8Array};
+use std::rc::Rc;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::VideoFrame;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FASTSTART: &[u8] = include_bytes!("../../../tests/fixtures/h264_faststart.mp4");
+const MOOV_LAST: &[u8] = include_bytes!("../../../tests/fixtures/h264_bframes_editlist.mp4");
+const HEVC: &[u8] = include_bytes!("../../../tests/fixtures/hevc.mp4");
+
+fn blob_url(bytes: &[u8]) -> String {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("blob");
+    web_sys::Url::create_object_url_with_blob(&blob).expect("object URL")
+}
+
+fn reader(bytes: &[u8]) -> Rc<Reader> {
+    let target = Target {
+        url: blob_url(bytes),
+        ..Target::default()
+    };
+    Reader::new(target, ReaderOptions::default(), Rc::new(Notify::default()))
+}
+
+/// The 16-bit barcode of a frame: bit k is luma at (20k+10, 12) > 128.
+async fn barcode(frame: &VideoFrame) -> usize {
+    let size = frame.allocation_size().expect("allocation size");
+    let buf = Uint8Array::new_with_length(size);
+    let layout = JsFuture::from(frame.copy_to_with_u8_array(&buf))
+        .await
+        .expect("copyTo");
+    let plane = Reflect::get(&layout, &0.into()).expect("plane 0");
+    let num = |k: &str| {
+        Reflect::get(&plane, &k.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32
+    };
+    let (offset, stride) = (num("offset"), num("stride"));
+    (0..16)
+        .filter(|&k| buf.get_index(offset + 12 * stride + 20 * k + 10) > 128)
+        .map(|k| 1 << k)
+        .sum()
+}
+
+#[wasm_bindgen_test]
+async fn reader_ranges_shared_fetches_and_cache() {
+    let r = reader(FASTSTART);
+    r.wait(100, 200, 200).await.expect("first range");
+    assert_eq!(r.size(), Some(FASTSTART.len() as u64));
+    assert_eq!(
+        r.with_bytes(100, 200, <[u8]>::to_vec).as_deref(),
+        Some(&FASTSTART[100..200])
+    );
+    assert_eq!(r.stats().requests, 1);
+
+    // Two overlapping reads at once: the second asks only for what the first does not cover.
+    r.fetch(1000, 5000);
+    r.fetch(3000, 8000);
+    r.wait(3000, 8000, 8000).await.expect("second range");
+    r.wait(1000, 5000, 5000).await.expect("third range");
+    let s = r.stats();
+    assert_eq!(s.requests, 3);
+    assert_eq!(s.bytes_fetched, 100 + 4000 + 3000);
+    assert_eq!(
+        r.with_bytes(990, 8000, <[u8]>::to_vec),
+        None,
+        "bytes 990..1000 were never read"
+    );
+    assert_eq!(
+        r.with_bytes(1000, 8000, <[u8]>::to_vec).as_deref(),
+        Some(&FASTSTART[1000..8000])
+    );
+
+    // Cached bytes cost nothing; ranges past the end are clamped to the file.
+    r.wait(2000, 7000, 7000).await.expect("cached");
+    assert_eq!(r.stats().requests, 3);
+    let end = FASTSTART.len() as u64;
+    r.wait(end - 10, end, end + 1000).await.expect("tail");
+    assert_eq!(
+        r.with_bytes(end - 10, end, <[u8]>::to_vec).as_deref(),
+        Some(&FASTSTART[FASTSTART.len() - 10..])
+    );
+}
+
+#[wasm_bindgen_test]
+async fn reader_reports_http_errors() {
+    let target = Target {
+        url: "/no/such/file.mp4".into(),
+        ..Target::default()
+    };
+    let r = Reader::new(
+        target,
+        ReaderOptions {
+            retries: 0,
+            ..ReaderOptions::default()
+        },
+        Rc::new(Notify::default()),
+    );
+    let err = r.wait(0, 16, 16).await.expect_err("404");
+    assert_eq!(err.code, "http");
+    assert!(err.message.contains("HTTP 404"), "{}", err.message);
+}
+
+#[wasm_bindgen_test]
+async fn decoder_outputs_exact_frames() {
+    for bytes in [FASTSTART, MOOV_LAST] {
+        let movie = read_movie(bytes.len() as u64, |s, e| {
+            Ok::<_, frameseek_core::Error>(
+                bytes[s as usize..(e as usize).min(bytes.len())].to_vec(),
+            )
+        })
+        .expect("movie");
+        let track = movie.video_track().expect("video track");
+        let notify = Rc::new(Notify::default());
+        let target = Target {
+            url: blob_url(bytes),
+            ..Target::default()
+        };
+        let reader = Reader::new(target, ReaderOptions::default(), Rc::clone(&notify));
+        let codec = track.codec.clone().map_err(Failure::from);
+        let decoder = Decoder::new(codec, None, notify);
+        decoder.ready().await.expect("H.264 is decodable");
+        for k in [0usize, 1, 29, 30, 44, 89] {
+            let plan = plan_frame(&track.index, k, &PlanOptions::default()).expect("plan");
+            let sink = Rc::new(Sink::default());
+            sink.want(micros(plan.pts, track.index.timescale()), k);
+            let _guard = decoder.lock().await;
+            decoder
+                .run(&reader, &track.index, plan.run, &sink, usize::MAX, &|| {
+                    false
+                })
+                .await
+                .expect("pass");
+            let (got, frame) = sink.take().expect("the wanted frame came out");
+            assert_eq!(got, k);
+            assert_eq!(
+                frame.timestamp() as i64,
+                micros(plan.pts, track.index.timescale())
+            );
+            assert_eq!(barcode(&frame).await, k, "barcode of frame {k}");
+            frame.close();
+            assert!(sink.is_empty(), "only the wanted frame is kept");
+        }
+        assert!(decoder.frames_decoded() >= 6);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn decoder_names_a_codec_it_cannot_decode() {
+    let movie = read_movie(HEVC.len() as u64, |s, e| {
+        Ok::<_, frameseek_core::Error>(HEVC[s as usize..(e as usize).min(HEVC.len())].to_vec())
+    })
+    .expect("movie");
+    let track = movie.video_track().expect("video track");
+    let decoder = Decoder::new(
+        track.codec.clone().map_err(Failure::from),
+        None,
+        Rc::new(Notify::default()),
+    );
+    let err = decoder
+        .ready()
+        .await
+        .expect_err("HEVC is not decodable in this Chromium");
+    assert_eq!(err.code, "unsupported-codec");
+    assert!(err.message.contains("HEVC"), "{}", err.message);
+}
