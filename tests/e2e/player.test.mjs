@@ -403,6 +403,40 @@ describe('frameseek-player', () => {
     assert.ok(ended.again.t < 1 && !ended.again.paused && !ended.again.ended, JSON.stringify(ended.again));
   });
 
+  test('autoplay; currentTime and play() right after setting src apply to the new source', async () => {
+    const auto = await page.evaluate(async (url) => {
+      document.querySelectorAll('frameseek-player').forEach((p) => p.remove());
+      const p = document.createElement('frameseek-player');
+      const playing = nextEvent(p, 'playing');
+      p.src = url;
+      p.autoplay = true; // set after src: read once the data is there
+      document.body.append(p);
+      await playing;
+      const r = { paused: p.paused };
+      p.pause();
+      return r;
+    }, env.media('h264_aac.mp4'));
+    assert.equal(auto.paused, false);
+    const r = await page.evaluate(
+      async ({ a, b }) => {
+        document.querySelectorAll('frameseek-player').forEach((p) => p.remove());
+        const p = document.createElement('frameseek-player');
+        document.body.append(p);
+        p.src = a;
+        await nextEvent(p, 'loadeddata');
+        p.src = b;
+        p.currentTime = 2;
+        await p.play();
+        p.pause();
+        return { src: p.currentSrc, frames: p.frameCount, t: p.currentTime };
+      },
+      { a: env.media('h264_aac.mp4'), b: env.media('h264_faststart.mp4') },
+    );
+    assert.ok(r.src.endsWith('/h264_faststart.mp4'));
+    assert.equal(r.frames, 90);
+    assert.ok(r.t >= 2 && r.t < 2.5, `started at ${r.t}`);
+  });
+
   test('volume, muted and playbackRate behave like a media element', async () => {
     await make('h264_aac.mp4');
     const r = await withPlayer(async (p) => {

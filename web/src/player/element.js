@@ -38,7 +38,7 @@ export class FrameseekPlayer extends Base {
   #volume = 1;
   #muted = false;
   #defaultRate = 1;
-  #loadQueued = false;
+  #autoplayed = false;
   #currentSrc = '';
   #spinnerTimer = 0;
   #painted = false;
@@ -71,7 +71,6 @@ export class FrameseekPlayer extends Base {
     }
     if (!this.hasAttribute('role')) this.setAttribute('role', 'region');
     this.#syncControls();
-    if (this.hasAttribute('src') && this.#engine.readyState === 0 && !this.#currentSrc) this.#queueLoad();
   }
 
   disconnectedCallback() {
@@ -85,7 +84,9 @@ export class FrameseekPlayer extends Base {
     if (old === value) return;
     switch (name) {
       case 'src':
-        this.#queueLoad();
+        // Like a media element's load algorithm: the old source is dropped at once (so that a
+        // play() or currentTime right after setting src applies to the new one).
+        this.load();
         break;
       case 'controls':
         this.#syncControls();
@@ -119,17 +120,6 @@ export class FrameseekPlayer extends Base {
 
   // ---- loading ------------------------------------------------------------------------
 
-  #queueLoad() {
-    if (this.#loadQueued) return;
-    this.#loadQueued = true;
-    // Like a media element's resource selection: after the current task, so that src,
-    // autoplay, muted... set together are all seen.
-    queueMicrotask(() => {
-      this.#loadQueued = false;
-      this.load();
-    });
-  }
-
   /** Reloads the source (`src`). */
   load() {
     this.#thumbs?.close();
@@ -142,9 +132,8 @@ export class FrameseekPlayer extends Base {
     this.#engine.setVolume(this.#volume, this.#muted);
     this.#engine.setPrefetch(this.prefetch);
     this.#engine.rate = this.#defaultRate;
-    const done = this.#engine.load(this.#currentSrc, this.#openOptions());
-    if (src && this.autoplay) this.play().catch(() => {});
-    return done;
+    this.#autoplayed = false;
+    return this.#engine.load(this.#currentSrc, this.#openOptions());
   }
 
   #openOptions() {
@@ -159,6 +148,13 @@ export class FrameseekPlayer extends Base {
         break;
       case 'loadedmetadata':
         this.#controls.renderMarkers(this.#markers);
+        break;
+      case 'canplay':
+        // autoplay: read when the data is there, so the attribute's order does not matter.
+        if (this.autoplay && this.paused && !this.#autoplayed) {
+          this.#autoplayed = true;
+          queueMicrotask(() => this.play().catch(() => {}));
+        }
         break;
       case 'loadeddata':
       case 'playing':
