@@ -97,6 +97,10 @@ export class Engine {
     this.host.emit('loadstart');
     let video;
     try {
+      // One microtask first: an element upgraded while the package entry is still being
+      // evaluated (it registers the element before its own body runs) must not reach into it.
+      await null;
+      if (gen !== this.#loadGen) return;
       video = await open(src, opts);
     } catch (e) {
       if (gen !== this.#loadGen) return;
