@@ -107,6 +107,7 @@ describe('demo page', () => {
     assert.equal(r.paused, false);
     assert.equal(r.clock, 'audio');
     assert.ok(Math.abs(r.frame - r.k) <= 3, `inspector shows frame ${r.frame}, player ${r.k}`);
+    await page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
     await page.mouse.move(700, 420);
     await page.screenshot({ path: join(shots, 'demo-playing.png') });
     await page.locator('frameseek-player [part="play-button"]').click();
@@ -165,6 +166,7 @@ describe('demo page', () => {
     await page.locator('#marker-list .go').click();
     await page.waitForFunction(() => document.getElementById('frame-index').textContent === '42');
     assert.equal(await barcode(), 42);
+    await page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
     await page.screenshot({ path: join(shots, 'demo-markers.png') });
     await page.locator('#marker-list .del').click();
     await page.waitForFunction(() => document.getElementById('marker-count').textContent === '0');
@@ -195,6 +197,7 @@ describe('demo page', () => {
     const e = await page.evaluate(() => ({ code: document.getElementById('player').error.code, shown: !document.getElementById('player').shadowRoot.querySelector('[part="error"]').hidden }));
     assert.equal(e.shown, true);
     assert.ok(e.code >= 3, `error code ${e.code}`);
+    await page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
     await page.screenshot({ path: join(shots, 'demo-hevc-error.png') });
     await page.fill('#filter', '');
     assert.equal(await page.locator('.card').count(), FILES.length);
