@@ -122,6 +122,7 @@ pub struct Decoder {
     shared: Rc<Shared>,
     live: RefCell<Option<Live>>,
     busy: Cell<bool>,
+    closed: Cell<bool>,
 }
 
 /// Held while a decode pass owns the decoder.
@@ -158,6 +159,7 @@ impl Decoder {
             shared,
             live: RefCell::new(None),
             busy: Cell::new(false),
+            closed: Cell::new(false),
         });
         let task = Rc::clone(&this);
         wasm_bindgen_futures::spawn_local(async move {
@@ -202,6 +204,9 @@ impl Decoder {
     }
 
     fn decoder(&self) -> Result<VideoDecoder> {
+        if self.closed.get() {
+            return Err(Failure::new("closed", "the video was closed"));
+        }
         if let Some(live) = self.live.borrow().as_ref() {
             if live.decoder.state() != CodecState::Closed {
                 return Ok(live.decoder.clone());
@@ -246,6 +251,12 @@ impl Decoder {
             _error: error,
         });
         Ok(decoder)
+    }
+
+    /// Closes the decoder for good (`video.close()`).
+    pub fn close(&self) {
+        self.closed.set(true);
+        self.discard();
     }
 
     /// Drops the decoder after a failed or abandoned pass; the next pass makes a new one.

@@ -401,6 +401,9 @@ impl Video {
     pub fn close(&self) {
         self.inner.closed.set(true);
         self.inner.reader.close();
+        if let Some((_, decoder)) = &self.inner.video {
+            decoder.close();
+        }
         self.inner.notify.notify();
     }
 }
