@@ -156,7 +156,8 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
   after(async () => {
     await browser?.close();
     server?.child.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // ffmpeg may still be renaming segments into the cache while the server stops.
+    if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   for (const [file, frames] of [['hevc.mp4', 60], ['clip.avi', 125]]) {
