@@ -295,6 +295,10 @@ function markdown(r) {
     '- Decoding is Chromium\'s software H.264 decoder on the 2 CPU cores this machine has, shared with the server and the browser\'s network process.',
     '',
   );
+  lines.push(
+    'Where the wasm bytes go (function sizes from the name section of a `wasm-opt -g` build, raw): frameseek-core\'s MP4 reader, codec configuration and index builder about a third (the h264-reader SPS parser that core uses for the VUI aspect ratio pulls in another ~15 kB with its std::io and memchr code); this crate\'s reader, decoder driver and API about a quarter, most of it async state machines; Rust\'s formatting, sorting and allocator (dlmalloc) about a sixth; the player\'s timeline and audio exports (crates/wasm/src/{timeline,audio}.rs) ~8 kB. The wasm32 build uses opt-level z for every crate (.cargo/config.toml) and binaryen\'s `wasm-opt -Oz`.',
+    '',
+  );
   if (!r.pyav) lines.push('PyAV: not available (pip `av` could not be imported), so its rows are missing.', '');
   else lines.push(`PyAV ${r.pyav}: \`av.open(url)\`, \`container.seek(pts, backward=True)\` to the keyframe, decode to the frame (tests/bench/pyav_frame.py); ffmpeg's HTTP client asks for open-ended ranges (\`bytes=N-\`), so the server keeps sending until it closes the connection.`, '');
   return lines.join('\n');
