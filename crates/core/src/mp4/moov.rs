@@ -296,7 +296,8 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
                 rotation = rotation_of(&matrix);
                 let w = c.u32()?;
                 let hgt = c.u32()?;
-                tkhd_size = ((w + 0x8000) >> 16, (hgt + 0x8000) >> 16);
+                // 16.16 fixed point, rounded (saturating: the fields come from the input).
+                tkhd_size = (w.saturating_add(0x8000) >> 16, hgt.saturating_add(0x8000) >> 16);
             }
             b"edts" => {
                 if let Some((eh, ep)) = super::boxes::find_child(p, h.payload_offset(), b"elst")? {
