@@ -297,7 +297,10 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
                 let w = c.u32()?;
                 let hgt = c.u32()?;
                 // 16.16 fixed point, rounded (saturating: the fields come from the input).
-                tkhd_size = (w.saturating_add(0x8000) >> 16, hgt.saturating_add(0x8000) >> 16);
+                tkhd_size = (
+                    w.saturating_add(0x8000) >> 16,
+                    hgt.saturating_add(0x8000) >> 16,
+                );
             }
             b"edts" => {
                 if let Some((eh, ep)) = super::boxes::find_child(p, h.payload_offset(), b"elst")? {
