@@ -5,7 +5,9 @@ use frameseek_core::{plan_frame, read_movie, Error, PlanOptions};
 
 #[test]
 fn fuzzer_findings_stay_fixed() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("regressions");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("regressions");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).expect("regressions dir") {
         let path = entry.expect("entry").path();
