@@ -32,6 +32,7 @@ pub mod state;
 pub mod storage;
 pub mod thumbnail;
 pub mod transcode;
+pub mod utc;
 pub mod vfs;
 
 pub use config::Config;

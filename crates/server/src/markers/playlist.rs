@@ -12,26 +12,7 @@ pub const VOD_ANCHOR: f64 = 0.0;
 pub fn iso8601(unix: f64) -> String {
     let ms = (unix * 1000.0).round();
     let ms = if ms.is_finite() { ms as i64 } else { 0 };
-    let secs = ms.div_euclid(1000);
-    let frac = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{frac:03}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    crate::utc::format(ms, true)
 }
 
 /// A quoted-string attribute value: HLS has no escapes, so `"` becomes `'` and control
