@@ -355,3 +355,67 @@ fn hostile_playlists_give_errors_never_panics() {
     assert!(parse_playlist(b"").is_err());
     assert!(parse_playlist(b"not a playlist").is_err());
 }
+
+/// Every segment of an ffmpeg-made playlist (TS, and fMP4 after its EXT-X-MAP) read as a
+/// segment movie: the frame numbers the timeline gives its frames are 0..n-1 across the
+/// segments, each frame number maps back to the segment that holds it, and the samples in
+/// decode order decode to the barcodes of those frame numbers.
+#[test]
+fn segments_number_frames_across_the_playlist() {
+    use frameseek_core::hls::segment::{read_segment, SegmentFormat};
+    use frameseek_core::hls::timeline::{typical_frame_duration, HlsTimeline};
+    use frameseek_core::hls::ts::TsOptions;
+    fixtures();
+    for (dir, format) in [
+        ("hls_ts", SegmentFormat::Ts),
+        ("hls_fmp4", SegmentFormat::Fmp4),
+    ] {
+        let playlist = fixtures_dir().join(dir).join("index.m3u8");
+        let mut media =
+            parse_media(&std::fs::read(&playlist).expect("playlist")).expect("media playlist");
+        media.resolve_uris(&format!("file://{}", playlist.display()));
+        let init = media
+            .map()
+            .map(|m| std::fs::read(m.uri.trim_start_matches("file://")).expect("init"));
+        let mut timeline = HlsTimeline::new(media.clone());
+        let mut numbers = Vec::new();
+        let mut samples: Vec<Vec<u8>> = Vec::new();
+        let mut config = None;
+        for (i, s) in media.segments.iter().enumerate() {
+            let bytes = std::fs::read(s.uri.trim_start_matches("file://")).expect("segment");
+            let seg = read_segment(init.as_deref(), &bytes, &TsOptions::default())
+                .unwrap_or_else(|e| panic!("{dir} segment {i}: {e}"));
+            assert_eq!(seg.format, format, "{dir}");
+            let track = seg.movie.video_track().expect("video track");
+            let index = &track.index;
+            if i == 0 {
+                let fd = typical_frame_duration(index).expect("frame duration");
+                assert!((fd - 1.0 / 30.0).abs() < 1e-9, "{dir}: {fd}");
+                timeline.set_frame_duration(fd);
+                config = Some(track.codec.clone().expect("codec"));
+            }
+            let ts = f64::from(index.timescale());
+            let first = index.frame_pts(0).expect("a frame") as f64 / ts;
+            let offset = timeline.anchor(i, first).expect("anchor");
+            for k in 0..index.frame_count() {
+                let pts = index.frame_pts(k).expect("pts") as f64 / ts;
+                let n = timeline.frame_of(offset, pts);
+                assert_eq!(
+                    timeline.segment_for_frame(n as u64),
+                    Some(i),
+                    "{dir}: frame {n}"
+                );
+                numbers.push(n);
+            }
+            for smp in index.samples() {
+                let a = smp.offset as usize;
+                samples.push(seg.data[a..a + smp.size as usize].to_vec());
+            }
+        }
+        assert_eq!(numbers, (0..150).collect::<Vec<i64>>(), "{dir}");
+        assert_eq!(timeline.frame_range(), 0..150, "{dir}");
+        let refs: Vec<&[u8]> = samples.iter().map(Vec::as_slice).collect();
+        let codes = decode_barcodes(&config.expect("config"), &refs, "h264");
+        assert_eq!(codes, (0..150).collect::<Vec<u32>>(), "{dir}");
+    }
+}

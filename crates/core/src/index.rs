@@ -58,6 +58,12 @@ pub struct TrackIndex {
 }
 
 impl TrackIndex {
+    /// Sets the size of the file the sample offsets point into (for indexes built before
+    /// their buffer was complete).
+    pub(crate) fn set_file_size(&mut self, size: u64) {
+        self.file_size = size;
+    }
+
     /// Builds the index from decode-order samples and the track's edit list.
     pub(crate) fn build(
         samples: SampleTable,

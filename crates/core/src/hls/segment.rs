@@ -1,0 +1,143 @@
+//! One HLS media segment as a small in-memory movie: an MPEG-TS segment demuxed, or an fMP4
+//! segment read after its EXT-X-MAP initialization section, becomes a [`Movie`] whose sample
+//! offsets point into one buffer. The browser module then plans and decodes a segment's frames
+//! exactly as it does an MP4 file's.
+
+use super::ts::{demux_ts_with, looks_like_ts, TsOptions, TsTrack, TS_TIMESCALE};
+use crate::codec::TrackKind;
+use crate::error::{Error, Result};
+use crate::index::TrackIndex;
+use crate::mp4::tables::SampleTable;
+use crate::mp4::{Container, Movie, Mp4Reader, Need, Track};
+
+/// How a segment was packaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentFormat {
+    /// MPEG-2 transport stream.
+    Ts,
+    /// Fragmented MP4 (moof + mdat after an initialization section), or a whole MP4.
+    Fmp4,
+}
+
+/// A demuxed segment: its tracks, with sample offsets into `data`.
+#[derive(Debug, Clone)]
+pub struct SegmentMedia {
+    /// How the segment was packaged.
+    pub format: SegmentFormat,
+    /// The tracks; the sample offsets are positions in `data`.
+    pub movie: Movie,
+    /// The sample bytes (for fMP4: the initialization section followed by the segment).
+    pub data: Vec<u8>,
+}
+
+/// Reads one segment. `init` is the EXT-X-MAP initialization section when the playlist has
+/// one; a transport stream is recognised by its sync bytes whatever `init` says.
+pub fn read_segment(init: Option<&[u8]>, segment: &[u8], ts: &TsOptions) -> Result<SegmentMedia> {
+    if looks_like_ts(segment) {
+        return ts_segment(segment, ts);
+    }
+    let mut data = Vec::with_capacity(init.map_or(0, <[u8]>::len) + segment.len());
+    data.extend_from_slice(init.unwrap_or_default());
+    data.extend_from_slice(segment);
+    let movie = read_buffer(&data)?;
+    Ok(SegmentMedia {
+        format: SegmentFormat::Fmp4,
+        movie,
+        data,
+    })
+}
+
+/// Runs the incremental MP4 reader over a buffer that holds the whole (virtual) file.
+fn read_buffer(data: &[u8]) -> Result<Movie> {
+    let mut reader = Mp4Reader::new(data.len() as u64);
+    while let Need::Bytes { range, .. } = reader.need() {
+        let start = usize::try_from(range.start).unwrap_or(usize::MAX);
+        let Some(bytes) = data.get(start..) else {
+            return Err(Error::truncated("segment", range.start));
+        };
+        reader.push(range.start, bytes)?;
+    }
+    reader.finish()
+}
+
+fn ts_segment(segment: &[u8], opts: &TsOptions) -> Result<SegmentMedia> {
+    let demuxed = demux_ts_with(segment, opts)?;
+    let mut data = Vec::new();
+    let mut tracks = Vec::new();
+    let streams = [
+        (1u32, TrackKind::Video, demuxed.video),
+        (2, TrackKind::Audio, demuxed.audio),
+    ];
+    for (id, kind, track) in streams {
+        let Some(track) = track else { continue };
+        tracks.push(ts_track(id, kind, track, &mut data)?);
+    }
+    let duration = tracks
+        .iter()
+        .map(|t| t.index.duration_seconds())
+        .fold(0.0, f64::max);
+    let size = data.len() as u64;
+    for t in &mut tracks {
+        t.index.set_file_size(size);
+    }
+    Ok(SegmentMedia {
+        format: SegmentFormat::Ts,
+        movie: Movie {
+            container: Container::Mp4,
+            major_brand: None,
+            fragmented: false,
+            timescale: TS_TIMESCALE,
+            duration,
+            file_size: size,
+            tracks,
+        },
+        data,
+    })
+}
+
+/// One demuxed elementary stream as a track whose samples lie in `data` (appended to).
+fn ts_track(id: u32, kind: TrackKind, track: TsTrack, data: &mut Vec<u8>) -> Result<Track> {
+    let base = data.len() as u64;
+    let mut table = SampleTable::default();
+    for s in &track.samples {
+        let size = s.data.end.saturating_sub(s.data.start);
+        let cto = i32::try_from(s.pts.saturating_sub(s.dts))
+            .map_err(|_| Error::invalid("PES timestamps", "PTS too far from DTS", 0))?;
+        table.push(
+            base + s.data.start as u64,
+            u32::try_from(size).unwrap_or(u32::MAX),
+            s.dts,
+            s.duration,
+            cto,
+            s.sync,
+        );
+    }
+    data.extend_from_slice(&track.data);
+    let index = TrackIndex::build(table, track.timescale, track.timescale, &[], 0)?;
+    let tkhd_size = track
+        .codec
+        .as_ref()
+        .and_then(|c| c.video.as_ref())
+        .map_or((0, 0), |v| (v.display_width, v.display_height));
+    let codec = track.codec.ok_or_else(|| {
+        Error::unsupported(
+            format!(
+                "stream type 0x{:02x} without a readable configuration",
+                track.stream_type
+            ),
+            0,
+        )
+    });
+    Ok(Track {
+        id,
+        kind,
+        timescale: track.timescale,
+        codec,
+        rotation: 0,
+        tkhd_size,
+        language: None,
+        sample_entry: Vec::new(),
+        edits: Vec::new(),
+        index,
+    })
+}

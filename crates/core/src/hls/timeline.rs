@@ -1,0 +1,256 @@
+//! Frame numbering across the segments of an HLS media playlist, so that frame `k` means on
+//! HLS what it means on MP4 without reading every segment first: frame `k` is the frame shown
+//! at `k × frame_duration` seconds after the first frame of the first segment. Segment times
+//! come from the playlist (EXTINF), frame times from the segments' own timestamps once read.
+//!
+//! The numbering is exact for constant-frame-rate streams (what HLS encoders and packagers
+//! write): a segment's timestamps are placed on the timeline through an anchor per
+//! discontinuity sequence, taken from the first segment of that sequence that is read. Live
+//! playlists keep one continuous timeline across reloads: segments are matched by media
+//! sequence number, new ones are appended after the last, and those that slid out of the
+//! window are dropped (their frame numbers are not reused).
+
+use super::playlist::{live_update, LiveUpdate, Marker, MediaPlaylist, SegmentInfo};
+use std::ops::Range;
+
+/// The segments of a media playlist on one continuous timeline, and the frame grid on it.
+#[derive(Debug, Clone)]
+pub struct HlsTimeline {
+    /// The latest playlist load.
+    playlist: MediaPlaylist,
+    /// Its segments, with `start` on this timeline (seconds from the first segment seen).
+    segments: Vec<SegmentInfo>,
+    /// Where `playlist`'s first segment starts on this timeline.
+    origin: f64,
+    /// Seconds per frame; 0 until [`HlsTimeline::set_frame_duration`].
+    frame_duration: f64,
+    /// Discontinuity sequence → what to add to a media timestamp (seconds) to place it here.
+    anchors: Vec<(u64, f64)>,
+    /// Added to discontinuity sequence numbers after a restart, so anchors stay apart.
+    epoch: u64,
+}
+
+impl HlsTimeline {
+    /// A timeline starting at `playlist`'s first segment.
+    pub fn new(playlist: MediaPlaylist) -> Self {
+        let segments = playlist.segments.clone();
+        Self {
+            playlist,
+            segments,
+            origin: 0.0,
+            frame_duration: 0.0,
+            anchors: Vec::new(),
+            epoch: 0,
+        }
+    }
+
+    /// Applies a reload of a live playlist: appends the new segments after the last known
+    /// one and drops those that left the window. A restarted stream (media sequence going
+    /// backwards) continues after the old end with fresh anchors.
+    pub fn update(&mut self, next: MediaPlaylist) -> LiveUpdate {
+        let update = live_update(&self.playlist, &next);
+        let end = self.end();
+        if update.restarted || update.shift.is_none() {
+            // No segment in common: the new window starts where the old one ended.
+            self.epoch = self.epoch.saturating_add(1 << 32);
+            self.origin = end;
+        } else if let Some(shift) = update.shift {
+            self.origin += shift;
+        }
+        let mut segments = next.segments.clone();
+        for s in &mut segments {
+            s.start += self.origin;
+            s.discontinuity_sequence = s.discontinuity_sequence.saturating_add(self.epoch);
+        }
+        // Keep the timeline positions of segments already known (EXTINF may be rewritten).
+        for s in &mut segments {
+            if let Some(old) = self.segments.iter().find(|o| o.sequence == s.sequence) {
+                if self.epoch == 0 || old.discontinuity_sequence == s.discontinuity_sequence {
+                    s.start = old.start;
+                }
+            }
+        }
+        self.segments = segments;
+        self.playlist = next;
+        update
+    }
+
+    /// The latest playlist.
+    pub fn playlist(&self) -> &MediaPlaylist {
+        &self.playlist
+    }
+
+    /// The segments with their starts on this timeline.
+    pub fn segments(&self) -> &[SegmentInfo] {
+        &self.segments
+    }
+
+    /// Sets the frame duration in seconds (from the first segment read).
+    pub fn set_frame_duration(&mut self, seconds: f64) {
+        if seconds.is_finite() && seconds > 0.0 {
+            self.frame_duration = seconds;
+        }
+    }
+
+    /// Seconds per frame (0 until set).
+    pub fn frame_duration(&self) -> f64 {
+        self.frame_duration
+    }
+
+    /// Start of the first segment in the window.
+    pub fn start(&self) -> f64 {
+        self.segments.first().map_or(self.origin, |s| s.start)
+    }
+
+    /// End of the last segment.
+    pub fn end(&self) -> f64 {
+        self.segments
+            .last()
+            .map_or(self.origin, |s| s.start + s.duration)
+    }
+
+    /// The frame numbers the window holds: `[start / fd, end / fd)`, rounded.
+    pub fn frame_range(&self) -> Range<u64> {
+        if self.frame_duration <= 0.0 {
+            return 0..0;
+        }
+        let at = |t: f64| (t / self.frame_duration).round().max(0.0) as u64;
+        at(self.start())..at(self.end())
+    }
+
+    /// Seconds on this timeline of frame `k`.
+    pub fn frame_time(&self, k: u64) -> f64 {
+        k as f64 * self.frame_duration
+    }
+
+    /// The segment (index into [`HlsTimeline::segments`]) whose time span holds the middle of
+    /// frame `k`; `None` outside the window.
+    pub fn segment_for_frame(&self, k: u64) -> Option<usize> {
+        let t = (k as f64 + 0.5) * self.frame_duration;
+        if self.segments.is_empty() || t < self.start() || t >= self.end() {
+            return None;
+        }
+        let i = self.segments.partition_point(|s| s.start <= t);
+        Some(i.saturating_sub(1))
+    }
+
+    /// The segment with media sequence number `sequence`.
+    pub fn position(&self, sequence: u64) -> Option<usize> {
+        self.segments.iter().position(|s| s.sequence == sequence)
+    }
+
+    /// The offset that places segment `i`'s media timestamps on this timeline, fixed by the
+    /// first segment of its discontinuity sequence that is read: its earliest presentation
+    /// time `first_pts` (seconds) lands on the segment's start.
+    pub fn anchor(&mut self, i: usize, first_pts: f64) -> Option<f64> {
+        let s = self.segments.get(i)?;
+        let d = s.discontinuity_sequence;
+        if let Some(&(_, offset)) = self.anchors.iter().find(|a| a.0 == d) {
+            return Some(offset);
+        }
+        let offset = s.start - first_pts;
+        self.anchors.push((d, offset));
+        Some(offset)
+    }
+
+    /// The frame number of a frame presented at `pts` seconds (media time) in a segment whose
+    /// anchor is `offset`.
+    pub fn frame_of(&self, offset: f64, pts: f64) -> i64 {
+        if self.frame_duration <= 0.0 {
+            return 0;
+        }
+        ((pts + offset) / self.frame_duration).round() as i64
+    }
+
+    /// The playlist's EXT-X-DATERANGE markers, with times on this timeline.
+    pub fn markers(&self) -> Vec<Marker> {
+        let mut markers = self.playlist.markers();
+        for m in &mut markers {
+            m.time += self.origin;
+        }
+        markers
+    }
+
+    /// Whether the playlist may still grow.
+    pub fn is_live(&self) -> bool {
+        self.playlist.is_live()
+    }
+}
+
+/// The typical frame duration of a video track, in seconds: the median of its frames'
+/// presentation durations (robust against a short last frame or one dropped frame).
+pub fn typical_frame_duration(index: &crate::TrackIndex) -> Option<f64> {
+    let n = index.frame_count();
+    let mut d: Vec<i64> = (0..n.saturating_sub(1))
+        .filter_map(|k| index.frame_duration(k))
+        .filter(|&d| d > 0)
+        .collect();
+    if d.is_empty() {
+        d.extend(
+            (0..n)
+                .filter_map(|k| index.frame_duration(k))
+                .filter(|&d| d > 0),
+        );
+    }
+    if d.is_empty() || index.timescale() == 0 {
+        return None;
+    }
+    d.sort_unstable();
+    Some(d[d.len() / 2] as f64 / f64::from(index.timescale()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hls::playlist::parse_media;
+
+    fn live(seq: u64, n: usize) -> MediaPlaylist {
+        let mut text = format!(
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{seq}\n"
+        );
+        for i in 0..n {
+            text.push_str(&format!("#EXTINF:2.0,\nseg{}.ts\n", seq + i as u64));
+        }
+        parse_media(text.as_bytes()).expect("playlist")
+    }
+
+    #[test]
+    fn frames_map_to_segments_and_back() {
+        let mut t = HlsTimeline::new(live(0, 3));
+        t.set_frame_duration(1.0 / 25.0);
+        assert_eq!(t.frame_range(), 0..150);
+        assert_eq!(t.segment_for_frame(0), Some(0));
+        assert_eq!(t.segment_for_frame(49), Some(0));
+        assert_eq!(t.segment_for_frame(50), Some(1));
+        assert_eq!(t.segment_for_frame(149), Some(2));
+        assert_eq!(t.segment_for_frame(150), None);
+        // The first segment's first frame at media time 1.4 s becomes frame 0.
+        let off = t.anchor(0, 1.4).expect("anchor");
+        assert_eq!(t.frame_of(off, 1.4), 0);
+        assert_eq!(t.frame_of(off, 1.4 + 51.0 / 25.0), 51);
+        // Later segments of the same discontinuity sequence share the anchor.
+        assert_eq!(t.anchor(2, 99.0), Some(off));
+    }
+
+    #[test]
+    fn live_reload_keeps_frame_numbers() {
+        let mut t = HlsTimeline::new(live(10, 3));
+        t.set_frame_duration(0.5);
+        let off = t.anchor(1, 102.0).expect("anchor");
+        assert_eq!(t.frame_of(off, 102.0), 4);
+        let u = t.update(live(12, 3));
+        assert_eq!(u.new_segments, 1..3);
+        assert_eq!(t.segments()[0].sequence, 12);
+        assert_eq!(t.segments()[0].start, 4.0);
+        assert_eq!(t.frame_range(), 8..20);
+        assert_eq!(t.segment_for_frame(7), None);
+        assert_eq!(t.segment_for_frame(8), Some(0));
+        assert_eq!(t.position(14), Some(2));
+        // A restart continues after the old end, on a fresh anchor.
+        t.update(live(0, 2));
+        assert_eq!(t.start(), 10.0);
+        assert_eq!(t.frame_range(), 20..28);
+        let off2 = t.anchor(0, 0.0).expect("anchor");
+        assert_eq!(t.frame_of(off2, 0.0), 20);
+    }
+}
