@@ -2,9 +2,10 @@
 //! video library API with metadata from frameseek-core and thumbnails from ffmpeg, the web
 //! package, health and metrics. `main.rs` is the CLI; tests can start the server from here.
 //!
-//! Map: `server` (connections) → `routes/` (warp filters) → `respond` (ranges and
-//! conditionals for one object, using `range` and `conditional`) → `vfs` (files + `archive`
-//! members) → `storage` (the byte source trait; local files). Around them: `library`,
+//! Map: `server` (connections; on Linux `http1`, the sendfile path in front of hyper) →
+//! `routes/` (warp filters) → `respond` (ranges and conditionals for one object, using
+//! `range` and `conditional`) → `vfs` (files + `archive` members) → `storage` (the byte
+//! source trait; local files). Around them: `library`,
 //! `thumbnail`, `probe`, `cors`, `metrics`, `path`, `mime`, `config`, `state`. Beside the
 //! remux: `markers` (timeline markers, SQLite), `transcode` (ffmpeg HLS for codecs browsers
 //! cannot decode), `live` (ffmpeg live HLS), `child` (their processes), `annotate`.
@@ -16,6 +17,8 @@ pub mod conditional;
 pub mod config;
 pub mod cors;
 pub mod hls;
+#[cfg(target_os = "linux")]
+mod http1;
 pub mod library;
 pub mod live;
 pub mod markers;

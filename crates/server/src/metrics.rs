@@ -162,6 +162,15 @@ impl<B: Body> MeteredBody<B> {
     }
 }
 
+impl<B> MeteredBody<B> {
+    /// Counts `n` body bytes sent around the body (the connection layer sent them from a
+    /// file with sendfile instead of polling this body).
+    pub fn count_sent(&mut self, n: u64) {
+        self.sent += n;
+        self.metrics.bytes_sent.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
 impl<B> Drop for MeteredBody<B> {
     fn drop(&mut self) {
         self.metrics.streams_open.fetch_sub(1, Ordering::Relaxed);

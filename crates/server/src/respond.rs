@@ -175,22 +175,65 @@ pub fn empty(status: StatusCode) -> Response {
 }
 
 /// A 200 whose body streams `pieces` (empty for HEAD: the headers still say the length).
+/// When the object's bytes lie in one open file, the response also carries a [`FileBody`]
+/// naming the same pieces, so that a connection layer that can send from a file descriptor
+/// (`http1`, sendfile) may do so instead of polling the body; any other layer (hyper)
+/// polls the body and ignores the extension.
 fn body(head: bool, object: Arc<dyn Object>, pieces: Vec<Piece>) -> Response {
     if head {
         return empty(StatusCode::OK);
     }
-    warp::reply::stream(PieceStream {
+    let file = object.file_extent().is_some().then(|| FileBody {
+        object: Arc::clone(&object),
+        pieces: pieces.clone(),
+    });
+    let mut r = warp::reply::stream(PieceStream {
         object,
         pieces: pieces.into(),
         current: None,
     })
-    .into_response()
+    .into_response();
+    if let Some(file) = file {
+        r.extensions_mut().insert(file);
+    }
+    r
 }
 
 /// Part of a body: literal bytes (multipart headers) or a byte range of the object.
-enum Piece {
+#[derive(Clone, Debug)]
+pub enum Piece {
+    /// Bytes sent as they are.
     Bytes(Bytes),
+    /// A range of the object's bytes.
     Range(Range<u64>),
+}
+
+/// A response extension: the body is exactly `pieces` of `object`, whose bytes lie in one
+/// open file ([`Object::file_extent`]). Its total equals the response's Content-Length.
+#[derive(Clone)]
+pub struct FileBody {
+    /// The object the ranges refer to.
+    pub object: Arc<dyn Object>,
+    /// The body, in order.
+    pub pieces: Vec<Piece>,
+}
+
+impl FileBody {
+    /// Body length in bytes.
+    pub fn len(&self) -> u64 {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Bytes(b) => b.len() as u64,
+                Piece::Range(r) => r.end.saturating_sub(r.start),
+            })
+            .sum()
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Streams pieces in order, opening each range's stream only when it is reached.

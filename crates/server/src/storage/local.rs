@@ -269,6 +269,9 @@ impl Object for LocalFile {
         buf.truncate(filled);
         Some(Ok(Bytes::from(buf)))
     }
+    fn file_extent(&self) -> Option<(&File, u64)> {
+        Some((&self.file, 0))
+    }
     fn ffmpeg_input(&self) -> Option<String> {
         self.path.to_str().map(|p| format!("file:{p}"))
     }

@@ -13,6 +13,7 @@ pub use stream::{ByteStream, ReadAtStream};
 use crate::path::SafePath;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use std::fs::File;
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
@@ -41,6 +42,12 @@ pub trait Object: Send + Sync + 'static {
     /// memory, e.g. the page cache): `None` means "use [`Object::read_at`] on a blocking
     /// thread". Safe to call on an async worker.
     fn read_cached(&self, _offset: u64, _len: usize) -> Option<io::Result<Bytes>> {
+        None
+    }
+    /// The open file that holds this object's bytes and the offset in it where they start,
+    /// so that the connection layer can send them with sendfile(2) instead of reading them
+    /// into memory. `None` (the default) for anything that is not a window of one file.
+    fn file_extent(&self) -> Option<(&File, u64)> {
         None
     }
     /// How ffmpeg can open this object: a local path or a `subfile,,...:path` URL.

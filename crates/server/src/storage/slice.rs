@@ -3,6 +3,7 @@
 
 use super::{ByteStream, Object, ReadAtStream};
 use bytes::Bytes;
+use std::fs::File;
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
@@ -57,6 +58,10 @@ impl Object for Slice {
             )));
         }
         self.inner.read_cached(self.offset + offset, len)
+    }
+    fn file_extent(&self) -> Option<(&File, u64)> {
+        let (file, start) = self.inner.file_extent()?;
+        Some((file, start.checked_add(self.offset)?))
     }
     fn ffmpeg_input(&self) -> Option<String> {
         let path = self.inner.ffmpeg_input()?;
