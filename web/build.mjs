@@ -31,6 +31,13 @@ const gz = (p) => gzipSync(readFileSync(p), { level: 9 }).length;
 const parts = [join(pkg, 'frameseek_wasm_bg.wasm'), join(pkg, 'frameseek_wasm.js'), join(dist, 'index.js')];
 const total = parts.reduce((n, p) => n + gz(p), 0);
 console.log(`web/build.mjs: dist ready; wasm + JS gzipped: ${total} bytes (${(total / 1024).toFixed(1)} KiB)`);
+const hlsParts = [join(dist, 'pkg-hls', 'frameseek_hls_bg.wasm'), join(dist, 'pkg-hls', 'frameseek_hls.js')];
+if (hlsParts.every((p) => existsSync(p))) {
+  const hls = hlsParts.reduce((n, p) => n + gz(p), 0);
+  console.log(`web/build.mjs: HLS module (loaded by open() for playlists) gzipped: ${hls} bytes (${(hls / 1024).toFixed(1)} KiB)`);
+} else {
+  console.error('web/build.mjs: warning: dist/pkg-hls is missing: open() cannot read HLS playlists (run scripts/build)');
+}
 const player = readdirSync(join(dist, 'player')).filter((f) => f.endsWith('.js'));
 const playerGz = player.reduce((n, f) => n + gz(join(dist, 'player', f)), 0);
 console.log(`web/build.mjs: <frameseek-player> JS gzipped: ${playerGz} bytes (${(playerGz / 1024).toFixed(1)} KiB); with the module: ${((total + playerGz) / 1024).toFixed(1)} KiB`);

@@ -22,6 +22,26 @@ export interface OpenOptions {
    * many bytes. Default 0: such servers are reported with an error of code `range-ignored`.
    */
   wholeFileMax?: number;
+  /** `'hls'` opens `url` as an HLS playlist, `'mp4'` as a file; by default a path ending in .m3u8/.m3u is HLS. */
+  format?: 'hls' | 'mp4';
+  /** HLS master playlists: take this variant (index in the playlist) when it exists. */
+  variant?: number;
+  /** HLS master playlists: skip variants taller / wider / above this bandwidth (bits/s). */
+  maxHeight?: number;
+  maxWidth?: number;
+  maxBandwidth?: number;
+  /** HLS master playlists: keep only variants whose CODECS start with one of these (e.g. `['avc1', 'mp4a']`). */
+  codecs?: string[];
+}
+
+/** An HLS timeline marker (EXT-X-DATERANGE placed through EXT-X-PROGRAM-DATE-TIME). */
+export interface Marker {
+  id: string;
+  /** Seconds on the video's timeline. */
+  time: number;
+  duration?: number;
+  label: string;
+  class?: string;
 }
 
 /** One track of {@link MediaInfo}. */
@@ -70,6 +90,10 @@ export interface MediaInfo {
   /** Clockwise degrees; applied to frames unless `{ raw: true }`. */
   rotation?: number;
   tracks: TrackInfo[];
+  /** HLS: whether the playlist may still grow (frameCount and duration are then as of open()). */
+  live?: boolean;
+  /** HLS: the media playlist read and the variant chosen from the master playlist. */
+  hls?: { url: string; variant?: number; variants?: number; bandwidth?: number; targetDuration: number; segments: number };
 }
 
 /** `video.stats`: counters since `open()`. */
@@ -137,6 +161,12 @@ export declare class Video {
   private constructor();
   readonly info: MediaInfo;
   readonly stats: Stats;
+  /** Whether the source may still grow (a live HLS playlist, reloaded every target duration). */
+  readonly live: boolean;
+  /** HLS EXT-X-DATERANGE markers, current for live playlists; `[]` for MP4. */
+  readonly markers: Marker[];
+  /** Frame indices available now: `[start, end)`; a live window moves forward. */
+  frameRange(): { start: number; end: number };
   /** Presentation-order frame `index` (after edit lists), exact. The caller closes it. */
   frameAt(index: number, opts?: FrameOptions): Promise<VideoFrame>;
   /** The frame on screen at `seconds`. */
@@ -168,8 +198,19 @@ export declare class Video {
   close(): void;
 }
 
-/** Opens an MP4/MOV (or fragmented MP4) URL: reads its header with bounded range requests. */
+/**
+ * Opens an MP4/MOV (or fragmented MP4) URL, reading its header with bounded range requests,
+ * or an HLS playlist (master or media; TS or fMP4 segments; VOD or live), whose frame indices
+ * count across segments. HLS frame `k` is the frame shown at `k / fps` after the first frame
+ * of the first segment: exact for constant-frame-rate streams.
+ */
 export declare function open(url: string | URL, opts?: OpenOptions): Promise<Video>;
+
+/** Loads the HLS module ahead of `open()` (optional; `open()` loads it for playlists). */
+export declare function loadHls(moduleOrPath?: string | URL | BufferSource | WebAssembly.Module): Promise<unknown>;
+
+/** Whether `open(url, opts)` treats `url` as an HLS playlist. */
+export declare function isHlsUrl(url: string | URL, opts?: OpenOptions): boolean;
 
 /** Loads the wasm module ahead of `open()` (optional); `moduleOrPath` overrides its URL. */
 export declare function load(moduleOrPath?: string | URL | BufferSource | WebAssembly.Module): Promise<unknown>;

@@ -5,11 +5,31 @@ import init, { openVideo } from './pkg/frameseek_wasm.js';
 export { FrameseekPlayer } from './player/index.js';
 
 let ready;
+let hlsReady;
 
 /** Loads the wasm module once (also done by `open()`); pass a URL or bytes to override. */
 export function load(moduleOrPath) {
   ready ??= init(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
   return ready;
+}
+
+/** Loads the HLS module (playlists, TS and fMP4 segments) once; `open()` does it for .m3u8 URLs. */
+export function loadHls(moduleOrPath) {
+  hlsReady ??= import('./pkg-hls/frameseek_hls.js').then(async (m) => {
+    await m.default(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
+    return m;
+  });
+  return hlsReady;
+}
+
+/** Whether `open()` treats `url` as an HLS playlist: `opts.format`, else a .m3u8/.m3u path. */
+export function isHlsUrl(url, opts = {}) {
+  if (opts.format) return opts.format === 'hls';
+  try {
+    return /\.m3u8?$/i.test(new URL(String(url), globalThis.location?.href ?? 'http://localhost/').pathname);
+  } catch {
+    return false;
+  }
 }
 
 function normalizeOptions(opts = {}) {
@@ -47,6 +67,25 @@ export class Video {
 
   get stats() {
     return this.#w.stats();
+  }
+
+  /** Whether the source may still grow (a live HLS playlist). */
+  get live() {
+    return this.#w.live ?? false;
+  }
+
+  /** Timeline markers (HLS EXT-X-DATERANGE): `[{ id, time, duration?, label, class? }]`, current for live playlists. */
+  get markers() {
+    return this.#w.markers?.() ?? [];
+  }
+
+  /** The frame indices available now, `{ start, end }`: a live playlist's window moves. */
+  frameRange() {
+    if (this.#w.frameRange) {
+      const [start, end] = this.#w.frameRange();
+      return { start, end };
+    }
+    return { start: 0, end: this.#info.frameCount ?? 0 };
   }
 
   async frameAt(index, { raw = false } = {}) {
@@ -137,9 +176,17 @@ export class Video {
   }
 }
 
-/** Opens an MP4/MOV URL: reads its header with bounded range requests. */
+/**
+ * Opens an MP4/MOV URL (reads its header with bounded range requests) or an HLS playlist
+ * (.m3u8, or `opts.format: 'hls'`; loads the HLS module on first use).
+ */
 export async function open(url, opts = {}) {
-  await load();
   const href = typeof url === 'string' ? url : String(url);
+  if (isHlsUrl(href, opts)) {
+    const hls = await loadHls();
+    const abs = new URL(href, globalThis.location?.href).href;
+    return new Video(await hls.openHls(abs, normalizeOptions(opts)));
+  }
+  await load();
   return new Video(await openVideo(href, normalizeOptions(opts)));
 }

@@ -13,6 +13,8 @@ pub mod audio;
 pub mod decoder;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
+#[cfg(all(target_arch = "wasm32", feature = "hls"))]
+pub mod hls;
 #[cfg(target_arch = "wasm32")]
 pub mod info;
 #[cfg(target_arch = "wasm32")]

@@ -74,6 +74,24 @@ impl Reader {
         })
     }
 
+    /// A reader over bytes already in memory (a demuxed HLS segment): nothing is fetched and
+    /// nothing evicted.
+    pub fn from_bytes(data: Vec<u8>, notify: Rc<Notify>) -> Rc<Self> {
+        let size = data.len() as u64;
+        let mut cache = Cache::new(u64::MAX);
+        cache.replace_with_whole(data);
+        Rc::new(Self {
+            target: Target::default(),
+            opts: ReaderOptions::default(),
+            cache: RefCell::new(cache),
+            aborts: RefCell::new(Vec::new()),
+            size: Cell::new(Some(size)),
+            stats: Cell::new(Stats::default()),
+            closed: Cell::new(false),
+            notify,
+        })
+    }
+
     /// The file size, once a response has told it.
     pub fn size(&self) -> Option<u64> {
         self.size.get()

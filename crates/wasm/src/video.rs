@@ -29,14 +29,14 @@ const HEAD_BYTES: u64 = 1 << 20;
 const AHEAD: usize = 3;
 
 /// `open()` options, read from the JavaScript object (see `web/src/index.d.ts`).
-struct Options {
-    target: Target,
-    reader: ReaderOptions,
+pub(crate) struct Options {
+    pub(crate) target: Target,
+    pub(crate) reader: ReaderOptions,
     head_bytes: u64,
-    hardware: Option<String>,
+    pub(crate) hardware: Option<String>,
 }
 
-fn get(opts: &JsValue, key: &str) -> Option<JsValue> {
+pub(crate) fn get(opts: &JsValue, key: &str) -> Option<JsValue> {
     if !opts.is_object() {
         return None;
     }
@@ -45,7 +45,7 @@ fn get(opts: &JsValue, key: &str) -> Option<JsValue> {
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn get_u64(opts: &JsValue, key: &str) -> Option<u64> {
+pub(crate) fn get_u64(opts: &JsValue, key: &str) -> Option<u64> {
     get(opts, key)
         .and_then(|v| v.as_f64())
         .filter(|v| v.is_finite() && *v >= 0.0)
@@ -53,7 +53,7 @@ fn get_u64(opts: &JsValue, key: &str) -> Option<u64> {
 }
 
 impl Options {
-    fn parse(url: String, opts: &JsValue) -> Self {
+    pub(crate) fn parse(url: String, opts: &JsValue) -> Self {
         let mut headers = Vec::new();
         if let Some(list) = get(opts, "headers").filter(js_sys::Array::is_array) {
             for pair in js_sys::Array::from(&list).iter() {
@@ -200,6 +200,45 @@ impl Inner {
     }
 }
 
+/// The frames `start, start+step, ...` below `end` (clamped to `count`) that `frames()` asks
+/// for; a usage error for a start or step that is not a whole number.
+pub(crate) fn frame_list(
+    start: f64,
+    end: f64,
+    step: f64,
+    count: usize,
+) -> std::result::Result<Vec<usize>, JsValue> {
+    let end = if end.is_finite() {
+        end.min(count as f64)
+    } else {
+        count as f64
+    };
+    let ok = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
+    if !(ok(start) && ok(step) && step >= 1.0) {
+        return Err(Failure::new(
+            "usage",
+            "frames(): start must be an integer >= 0 and step an integer >= 1",
+        )
+        .to_js());
+    }
+    Ok(if start < end {
+        (start as usize..end.max(0.0) as usize)
+            .step_by(step as usize)
+            .collect()
+    } else {
+        Vec::new()
+    })
+}
+
+/// The `ahead` option of `frames()`: how many decoded frames a stream may hold.
+pub(crate) fn ahead_bound(ahead: f64) -> usize {
+    if ahead.is_finite() && ahead >= 1.0 {
+        ahead as usize
+    } else {
+        AHEAD
+    }
+}
+
 /// An open video (wrapped by `web/src/index.js` as the public `Video`).
 #[wasm_bindgen]
 pub struct Video {
@@ -332,32 +371,8 @@ impl Video {
         ahead: f64,
     ) -> std::result::Result<FrameStream, JsValue> {
         let (index, _) = self.inner.video()?;
-        let count = index.frame_count();
-        let end = if end.is_finite() {
-            end.min(count as f64)
-        } else {
-            count as f64
-        };
-        let ok = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
-        if !(ok(start) && ok(step) && step >= 1.0) {
-            return Err(Failure::new(
-                "usage",
-                "frames(): start must be an integer >= 0 and step an integer >= 1",
-            )
-            .to_js());
-        }
-        let frames: Vec<usize> = if start < end {
-            (start as usize..end.max(0.0) as usize)
-                .step_by(step as usize)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let ahead = if ahead.is_finite() && ahead >= 1.0 {
-            ahead as usize
-        } else {
-            AHEAD
-        };
+        let frames = frame_list(start, end, step, index.frame_count())?;
+        let ahead = ahead_bound(ahead);
         let state = Rc::new(StreamState::default());
         let sink = Rc::new(Sink::default());
         let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
@@ -367,11 +382,11 @@ impl Video {
             *state.result.borrow_mut() = Some(r);
             inner.notify.notify();
         });
-        Ok(FrameStream {
-            inner: Rc::clone(&self.inner),
+        Ok(FrameStream::new(
+            Rc::clone(&self.inner) as Rc<dyn StreamSource>,
             sink,
             state,
-        })
+        ))
     }
 
     /// Counters since `open()`: `{ requests, bytesFetched, cacheHits, framesDecoded, retries,
@@ -454,10 +469,31 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
     }
 }
 
+/// What a [`FrameStream`]'s producer task and consumer share.
 #[derive(Default)]
-struct StreamState {
-    stopped: Cell<bool>,
-    result: RefCell<Option<Result<()>>>,
+pub(crate) struct StreamState {
+    /// The consumer closed the stream.
+    pub(crate) stopped: Cell<bool>,
+    /// The producer's result once it ended.
+    pub(crate) result: RefCell<Option<Result<()>>>,
+}
+
+/// The video a [`FrameStream`] reads from (an MP4 file or an HLS playlist).
+pub(crate) trait StreamSource {
+    /// Signalled when frames come out or the producer ends.
+    fn notify(&self) -> &Notify;
+    /// Whether the video was closed.
+    fn closed(&self) -> bool;
+}
+
+impl StreamSource for Inner {
+    fn notify(&self) -> &Notify {
+        &self.notify
+    }
+
+    fn closed(&self) -> bool {
+        self.closed.get()
+    }
 }
 
 async fn stream_frames(
@@ -521,9 +557,16 @@ async fn stream_frames(
 /// An in-order stream of decoded frames from [`Video::frames`].
 #[wasm_bindgen]
 pub struct FrameStream {
-    inner: Rc<Inner>,
+    inner: Rc<dyn StreamSource>,
     sink: Rc<Sink>,
     state: Rc<StreamState>,
+}
+
+impl FrameStream {
+    /// A stream whose producer task fills `sink` and sets `state.result` at its end.
+    pub(crate) fn new(inner: Rc<dyn StreamSource>, sink: Rc<Sink>, state: Rc<StreamState>) -> Self {
+        Self { inner, sink, state }
+    }
 }
 
 #[wasm_bindgen]
@@ -537,9 +580,9 @@ impl FrameStream {
         );
         future_to_promise(async move {
             loop {
-                let changed = inner.notify.changed();
+                let changed = inner.notify().changed();
                 if let Some((_, frame)) = sink.take() {
-                    inner.notify.notify();
+                    inner.notify().notify();
                     return Ok(frame.into());
                 }
                 let result = state.result.borrow_mut().take();
@@ -548,7 +591,7 @@ impl FrameStream {
                     *state.result.borrow_mut() = Some(Ok(()));
                     return r.map(|()| JsValue::UNDEFINED).map_err(|e| e.to_js());
                 }
-                if inner.closed.get() {
+                if inner.closed() {
                     return Err(Failure::new("closed", "the video was closed").to_js());
                 }
                 changed.await;
@@ -560,7 +603,7 @@ impl FrameStream {
     pub fn close(&self) {
         self.state.stopped.set(true);
         self.sink.clear();
-        self.inner.notify.notify();
+        self.inner.notify().notify();
     }
 }
 

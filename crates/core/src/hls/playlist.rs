@@ -591,6 +591,36 @@ fn widen(d: f32) -> f64 {
     }
 }
 
+/// Rejects EXTINF durations and EXT-X-TARGETDURATION values that are not numbers (m3u8-rs
+/// would read them as 0 or skip the line, which shifts every later segment's time).
+fn check_numbers(lines: &Lines<'_>) -> Result<()> {
+    let number = |v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .is_ok_and(|d| d.is_finite() && d >= 0.0)
+    };
+    for (at, line) in lines.tags("#EXTINF:") {
+        let value = line["#EXTINF:".len()..].split(',').next().unwrap_or("");
+        if !number(value) {
+            return Err(Error::invalid(
+                "playlist",
+                "EXTINF duration is not a number",
+                at as u64,
+            ));
+        }
+    }
+    for (at, line) in lines.tags("#EXT-X-TARGETDURATION:") {
+        if !number(&line["#EXT-X-TARGETDURATION:".len()..]) {
+            return Err(Error::invalid(
+                "playlist",
+                "EXT-X-TARGETDURATION is not a number",
+                at as u64,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Parses a media playlist.
 pub fn parse_media(data: &[u8]) -> Result<MediaPlaylist> {
     let (text, base) = prepare(data)?;
@@ -613,6 +643,7 @@ pub fn parse_media(data: &[u8]) -> Result<MediaPlaylist> {
             ranges[MAX_DATERANGES].0 as u64,
         ));
     }
+    check_numbers(&lines)?;
     let parsed = m3u8_rs::parse_media_playlist(text.as_bytes());
     let (rest, pl) = parsed.map_err(|e| header_error(e, base))?;
     check_rest(text, rest, base, &lines)?;
@@ -1389,6 +1420,11 @@ d.ts
 
     #[test]
     fn malformed_playlists_are_errors_with_offsets() {
+        // Durations that are not numbers are errors, not zero-length segments.
+        let e = parse_media(b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:abc,\na.ts\n").unwrap_err();
+        assert_eq!(e.offset, 32);
+        let e = parse_media(b"#EXTM3U\n#EXT-X-TARGETDURATION:x\n#EXTINF:1,\na.ts\n").unwrap_err();
+        assert_eq!(e.offset, 8);
         let e = parse_playlist(b"").unwrap_err();
         assert_eq!(e.offset, 0);
         assert!(parse_playlist(b"#EXTM3").is_err());

@@ -11,6 +11,9 @@
 //! window are dropped (their frame numbers are not reused).
 
 use super::playlist::{live_update, LiveUpdate, Marker, MediaPlaylist, SegmentInfo};
+use super::segment::{SegmentFormat, SegmentMedia};
+use crate::codec::TrackKind;
+use crate::probe::{round3, round6, MediaInfo};
 use std::ops::Range;
 
 /// The segments of a media playlist on one continuous timeline, and the frame grid on it.
@@ -175,6 +178,41 @@ impl HlsTimeline {
     pub fn is_live(&self) -> bool {
         self.playlist.is_live()
     }
+}
+
+/// The probe summary of an HLS stream: the first segment read describes the tracks; the
+/// playlist gives the duration, and the frame grid the frame count (up to the live edge for
+/// a live playlist). `container` is `"hls"`, `size` 0 (a playlist has none).
+pub fn hls_media_info(first: &SegmentMedia, timeline: &HlsTimeline) -> MediaInfo {
+    let mut info = MediaInfo::from_movie(&first.movie);
+    info.container = "hls".into();
+    info.fragmented = first.format == SegmentFormat::Fmp4;
+    info.size = 0;
+    let duration = round6(timeline.end() - timeline.start());
+    info.duration = duration;
+    let frames = timeline.frame_range().end as usize;
+    let fps = (timeline.frame_duration() > 0.0).then(|| round3(1.0 / timeline.frame_duration()));
+    if info.codec.is_some() {
+        info.frame_count = Some(frames);
+        info.fps = fps;
+    }
+    for t in &mut info.tracks {
+        t.duration = duration;
+        match t.kind {
+            TrackKind::Video => {
+                t.frame_count = frames;
+                t.fps = fps;
+                t.keyframes = t.keyframes.max(timeline.segments().len());
+            }
+            // AAC: 1024 samples a frame.
+            _ => {
+                if let Some(rate) = t.sample_rate {
+                    t.frame_count = (duration * f64::from(rate) / 1024.0).round() as usize;
+                }
+            }
+        }
+    }
+    info
 }
 
 /// The typical frame duration of a video track, in seconds: the median of its frames'

@@ -1,0 +1,247 @@
+// The browser module on HLS sources in headless Chromium: ffmpeg-made playlists with MPEG-TS
+// and with fMP4 segments, a master playlist over both, and `frameseek pack`'s output
+// (EXT-X-BYTERANGE into one fragmented MP4) give exact frames across segments (barcode k for
+// frame k), fetch only the segments they need, and report EXT-X-DATERANGE markers; broken
+// playlists reject with clear errors.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtures, rng, root, setup } from './browser.mjs';
+
+const FRAMES = 150; // the HLS fixtures: 5 s at 30 fps, 1 s segments
+let env;
+let dir;
+
+/** Opens `url` in the page, reads frames `ks` with frameAt; returns barcodes, info, stats, markers. */
+async function frameAt(url, ks, opts = {}) {
+  return env.page.evaluate(
+    async ({ url, ks, opts }) => {
+      const v = await frameseek.open(url, opts);
+      const codes = [];
+      for (const k of ks) {
+        const f = await v.frameAt(k);
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const out = { codes, info: v.info, stats: v.stats, markers: v.markers, live: v.live, range: v.frameRange() };
+      v.close();
+      return out;
+    },
+    { url, ks, opts },
+  );
+}
+
+async function frames(url, opts) {
+  return env.page.evaluate(
+    async ({ url, opts }) => {
+      const v = await frameseek.open(url);
+      const codes = [];
+      for await (const f of v.frames(opts)) {
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const stats = v.stats;
+      v.close();
+      return { codes, stats };
+    },
+    { url, opts },
+  );
+}
+
+async function openError(url, opts = {}) {
+  return env.page.evaluate(
+    async ({ url, opts }) => {
+      try {
+        const v = await frameseek.open(url, opts);
+        try {
+          const f = await v.frameAt(0);
+          f.close();
+          return { ok: true };
+        } finally {
+          v.close();
+        }
+      } catch (e) {
+        return { code: e.code, message: e.message };
+      }
+    },
+    { url, opts },
+  );
+}
+
+function frameList(start, end, step) {
+  const out = [];
+  for (let k = start; k < end; k += step) out.push(k);
+  return out;
+}
+
+describe('browser module: HLS sources', () => {
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'frameseek-hls-module-'));
+    cpSync(join(fixtures, 'hls_ts'), join(dir, 'hls_ts'), { recursive: true });
+    cpSync(join(fixtures, 'hls_fmp4'), join(dir, 'hls_fmp4'), { recursive: true });
+    const bin = join(root, 'target', 'release', 'frameseek');
+    const pack = spawnSync(bin, ['pack', join(fixtures, 'h264_faststart.mp4'), join(dir, 'pack'), '--segment', '1'], {
+      encoding: 'utf8',
+    });
+    assert.equal(pack.status, 0, `frameseek pack: ${pack.stderr}`);
+    // A master playlist over the two variants (the fMP4 one announced as the larger).
+    writeFileSync(
+      join(dir, 'master.m3u8'),
+      [
+        '#EXTM3U',
+        '#EXT-X-INDEPENDENT-SEGMENTS',
+        '#EXT-X-STREAM-INF:BANDWIDTH=500000,CODECS="avc1.64000d,mp4a.40.2",RESOLUTION=320x240',
+        'hls_ts/index.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=900000,CODECS="avc1.64000d,mp4a.40.2",RESOLUTION=320x240',
+        'hls_fmp4/index.m3u8',
+        '',
+      ].join('\n'),
+    );
+    // The TS playlist with dates and two date ranges.
+    const ts = readFileSync(join(fixtures, 'hls_ts', 'index.m3u8'), 'utf8').replace(
+      '#EXT-X-PLAYLIST-TYPE:VOD\n',
+      '#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-PROGRAM-DATE-TIME:2026-01-02T03:04:05.000Z\n' +
+        '#EXT-X-DATERANGE:ID="door",CLASS="event",START-DATE="2026-01-02T03:04:07.500Z",DURATION=1.5,X-LABEL="door opened"\n' +
+        '#EXT-X-DATERANGE:ID="car",START-DATE="2026-01-02T03:04:06.000Z"\n',
+    );
+    writeFileSync(join(dir, 'hls_ts', 'dated.m3u8'), ts);
+    writeFileSync(join(dir, 'hls_ts', 'broken.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:x\n#EXTINF:abc\nseg_000.ts\n');
+    writeFileSync(join(dir, 'hls_ts', 'missing.m3u8'), ts.replace('seg_002.ts', 'nope.ts'));
+    env = await setup({ mediaDir: dir });
+  });
+  after(async () => {
+    await env?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const next = rng(7);
+  const ks = [0, 1, 29, 30, 31, 59, 60, 75, 119, 120, 148, 149];
+  for (let i = 0; i < 6; i++) ks.push(Math.floor(next() * FRAMES));
+
+  for (const playlist of ['hls_ts/index.m3u8', 'hls_fmp4/index.m3u8']) {
+    test(`${playlist}: frameAt(k) carries barcode k across segments`, async () => {
+      const got = await frameAt(env.media(playlist), ks);
+      assert.deepEqual(got.codes, ks);
+      assert.equal(got.info.container, 'hls');
+      assert.equal(got.info.frameCount, FRAMES);
+      assert.equal(got.info.fps, 30);
+      assert.equal(got.info.width, 320);
+      assert.equal(got.info.live, false);
+      assert.equal(got.live, false);
+      assert.deepEqual(got.range, { start: 0, end: FRAMES });
+      assert.equal(got.info.hls.segments, 5);
+      assert.ok(got.info.codec.startsWith('avc1.'), got.info.codec);
+      assert.ok(got.info.tracks.some((t) => t.kind === 'audio' && t.codec === 'mp4a.40.2'));
+      // Five segments (plus the playlist, and the init section for fMP4): each fetched once.
+      const want = playlist.includes('fmp4') ? 7 : 6;
+      assert.equal(got.stats.requests, want, JSON.stringify(got.stats));
+    });
+
+    test(`${playlist}: frames() yields exactly the requested barcodes`, async () => {
+      for (const [start, end, step] of [
+        [0, FRAMES, 1],
+        [10, 140, 7],
+        [95, 150, 2],
+      ]) {
+        const got = await frames(env.media(playlist), { start, end, step });
+        assert.deepEqual(got.codes, frameList(start, end, step), `${start}..${end} step ${step}`);
+      }
+    });
+  }
+
+  test('a frame in the last segment fetches the playlist and that segment only', async () => {
+    const got = await frameAt(env.media('hls_ts/index.m3u8'), [140]);
+    assert.deepEqual(got.codes, [140]);
+    // The playlist, the first segment (it tells the codec and frame rate), the last one.
+    assert.equal(got.stats.requests, 3);
+  });
+
+  test('pack output (EXT-X-BYTERANGE into one fMP4) reads exact frames', async () => {
+    const n = 90; // h264_faststart.mp4
+    const picks = [0, 1, 29, 30, 44, 45, 60, 88, 89];
+    const got = await frameAt(env.media('pack/master.m3u8'), picks);
+    assert.deepEqual(got.codes, picks);
+    assert.equal(got.info.frameCount, n);
+    const all = await frames(env.media('pack/master.m3u8'), { start: 0, end: n, step: 1 });
+    assert.deepEqual(all.codes, frameList(0, n, 1));
+  });
+
+  test('master playlist: the variant is chosen (bandwidth) and overridable', async () => {
+    const auto = await frameAt(env.media('master.m3u8'), [0, 100]);
+    assert.deepEqual(auto.codes, [0, 100]);
+    assert.equal(auto.info.hls.variant, 1);
+    assert.equal(auto.info.hls.variants, 2);
+    assert.ok(auto.info.hls.url.endsWith('hls_fmp4/index.m3u8'));
+    assert.equal(auto.info.fragmented, true);
+    const pick = await frameAt(env.media('master.m3u8'), [100], { variant: 0 });
+    assert.deepEqual(pick.codes, [100]);
+    assert.ok(pick.info.hls.url.endsWith('hls_ts/index.m3u8'));
+    const capped = await frameAt(env.media('master.m3u8'), [5], { maxBandwidth: 600000 });
+    assert.equal(capped.info.hls.variant, 0);
+  });
+
+  test('EXT-X-DATERANGE entries become markers on the timeline', async () => {
+    const got = await frameAt(env.media('hls_ts/dated.m3u8'), [60]);
+    assert.deepEqual(got.codes, [60]);
+    assert.deepEqual(got.markers, [
+      { id: 'car', time: 1, label: 'car' },
+      { id: 'door', time: 2.5, duration: 1.5, label: 'door opened', class: 'event' },
+    ]);
+  });
+
+  test('MP4 sources have no markers and are not live', async () => {
+    const got = await frameAt(env.media('pack/video.mp4'), [3]);
+    assert.deepEqual(got.codes, [3]);
+    assert.deepEqual(got.markers, []);
+    assert.equal(got.live, false);
+  });
+
+  test('broken playlists and segments reject with clear errors', async () => {
+    const broken = await openError(env.media('hls_ts/broken.m3u8'));
+    assert.equal(broken.code, 'invalid', JSON.stringify(broken));
+    assert.match(broken.message, /playlist/);
+    const gone = await openError(env.media('hls_ts/none.m3u8'));
+    assert.equal(gone.code, 'http', JSON.stringify(gone));
+    assert.match(gone.message, /404/);
+    const notHls = await openError(env.media('hls_ts/seg_000.ts'), { format: 'hls' });
+    assert.equal(notHls.code, 'invalid', JSON.stringify(notHls));
+    // A missing segment fails the frames that need it, not the others.
+    const missing = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const ok = await barcode(await v.frameAt(10));
+      let err;
+      try {
+        await v.frameAt(70);
+      } catch (e) {
+        err = { code: e.code, message: e.message };
+      }
+      const after = await barcode(await v.frameAt(100));
+      v.close();
+      return { ok, err, after };
+    }, env.media('hls_ts/missing.m3u8'));
+    assert.equal(missing.ok, 10);
+    assert.equal(missing.after, 100);
+    assert.equal(missing.err?.code, 'http', JSON.stringify(missing));
+    assert.match(missing.err.message, /nope\.ts/);
+    const range = await openError(env.media('hls_ts/index.m3u8'));
+    assert.deepEqual(range, { ok: true });
+  });
+
+  test('frame indices past the end are out of range', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      try {
+        await v.frameAt(150);
+      } catch (e) {
+        return { code: e.code, message: e.message };
+      } finally {
+        v.close();
+      }
+    }, env.media('hls_ts/index.m3u8'));
+    assert.equal(got.code, 'out-of-range');
+    assert.match(got.message, /150 frames/);
+  });
+});
