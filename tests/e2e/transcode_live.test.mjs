@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +142,8 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
     makeAvi(join(media, 'clip.avi'));
     copyFileSync(hlsJsPath, join(web, 'hls.min.js'));
     writeFileSync(join(web, 'index.html'), PAGE);
+    // The frameseek package, for the browser-module tests on the same server.
+    cpSync(join(root, 'web', 'dist'), join(web, 'dist'), { recursive: true });
     server = await serve([
       media, '--web-dir', web, '--cache-dir', join(dir, 'cache'), '--hls-segment', '1',
       '--live', 'cam=testsrc', '--live-segment', '1', '--live-window', '4',
@@ -230,5 +232,64 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
       return d.fragments[d.fragments.length - 1].end;
     });
     assert.ok(Math.abs(time - end) < 2.5, `marker at ${time} s, live edge near ${end} s`);
+  });
+
+  test('the browser module reads the live playlist: frames at the edge, a moving window, markers', { timeout: 120000 }, async () => {
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      ready = (await fetch(`${server.url}/live/cam/master.m3u8`)).status === 200;
+      if (!ready) await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok(ready, 'the live source never published');
+    const first = await page.evaluate(async (url) => {
+      const frameseek = await import('/dist/index.js');
+      const v = await frameseek.open(url);
+      window.liveVideo = v;
+      const range = v.frameRange();
+      const f = await v.frameAt(range.end - 1);
+      const size = [f.displayWidth, f.displayHeight];
+      f.close();
+      return { live: v.live, info: v.info, range, size };
+    }, `${server.url}/live/cam/master.m3u8`);
+    assert.equal(first.live, true);
+    assert.equal(first.info.live, true);
+    assert.equal(first.info.container, 'hls');
+    assert.ok(first.range.end > first.range.start, JSON.stringify(first.range));
+    assert.ok(first.size[0] > 0 && first.size[1] > 0);
+    // The playlist is reloaded every target duration (1 s): the window moves on.
+    await new Promise((r) => setTimeout(r, 3000));
+    const posted = await json(`${server.url}/api/live/cam/markers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'module edge' }),
+    });
+    assert.equal(posted.status, 201);
+    const later = await page.evaluate(async () => {
+      const v = window.liveVideo;
+      const range = v.frameRange();
+      const n = Math.min(20, range.end - range.start);
+      let count = 0;
+      for await (const f of v.frames({ start: range.end - n, end: range.end })) {
+        count += 1;
+        f.close();
+      }
+      const t0 = performance.now();
+      while (!v.markers.some((m) => m.label === 'module edge') && performance.now() - t0 < 10000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const markers = v.markers;
+      const seen = (performance.now() - t0) / 1000;
+      const stats = v.stats;
+      v.close();
+      return { range, n, count, markers, seen, stats };
+    });
+    assert.ok(later.range.end > first.range.end, `window end ${first.range.end} -> ${later.range.end}`);
+    assert.equal(later.count, later.n, 'frames() at the live edge yields every frame asked for');
+    const mark = later.markers.find((m) => m.label === 'module edge');
+    assert.ok(mark, `markers: ${JSON.stringify(later.markers)}`);
+    console.log(`# live marker in the browser module after ${later.seen.toFixed(2)} s`);
+    const fps = first.info.fps;
+    const edge = later.range.end / fps;
+    assert.ok(Math.abs(mark.time - edge) < 3, `marker at ${mark.time} s, live edge near ${edge} s`);
   });
 });
