@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, root } from './browser.mjs';
@@ -30,6 +30,17 @@ describe('frameseek-player', () => {
     packDir = mkdtempSync(join(tmpdir(), 'frameseek-pack-'));
     const bin = join(root, 'target', 'release', 'frameseek');
     if (existsSync(bin)) execFileSync(bin, ['pack', join(fixtures, 'h264_aac.mp4'), join(packDir, 'out')], { stdio: 'ignore' });
+    // An HLS playlist with dates and date ranges over the TS fixture's segments.
+    const ts = readFileSync(join(fixtures, 'hls_ts', 'index.m3u8'), 'utf8')
+      .replace(/^seg_/gm, '/media/hls_ts/seg_')
+      .replace(
+        '#EXT-X-PLAYLIST-TYPE:VOD\n',
+        '#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-PROGRAM-DATE-TIME:2026-01-02T03:04:05.000Z\n' +
+          '#EXT-X-DATERANGE:ID="door",CLASS="event",START-DATE="2026-01-02T03:04:07.500Z",DURATION=1.5,X-LABEL="door opened"\n' +
+          '#EXT-X-DATERANGE:ID="car",START-DATE="2026-01-02T03:04:06.000Z"\n',
+      );
+    mkdirSync(join(packDir, 'out'), { recursive: true });
+    writeFileSync(join(packDir, 'out', 'dated.m3u8'), ts);
     env = await setupPlayer({ routes: { '/pack/': join(packDir, 'out') } });
     page = env.page;
   });
@@ -465,7 +476,7 @@ describe('frameseek-player', () => {
     assert.ok(r.rate > 1.6 && r.rate < 2.4, `playbackRate 2 ran at ${r.rate.toFixed(2)}x`);
   });
 
-  test('errors: a missing file and an HLS URL fire error with a MediaError code', async () => {
+  test('errors: a missing file fires error with a MediaError code', async () => {
     const missing = await page.evaluate(async (url) => {
       document.querySelectorAll('frameseek-player').forEach((p) => p.remove());
       const p = document.createElement('frameseek-player');
@@ -481,16 +492,60 @@ describe('frameseek-player', () => {
     assert.equal(missing.fcode, 'http');
     assert.equal(missing.shown, true);
     assert.ok(missing.rejected, 'play() rejects');
-    const hls = await page.evaluate(async (url) => {
-      document.querySelectorAll('frameseek-player').forEach((p) => p.remove());
-      const p = document.createElement('frameseek-player');
-      p.src = url;
-      document.body.append(p);
-      await nextEvent(p, 'error');
-      return { code: p.error.code, message: p.error.message };
-    }, env.media('hls_fmp4/index.m3u8'));
-    assert.equal(hls.code, 4);
-    assert.match(hls.message, /HLS/);
+  });
+
+  test('HLS sources play and seek exactly; EXT-X-DATERANGE entries are drawn as markers', async () => {
+    assert.equal(await page.evaluate(() => document.createElement('frameseek-player').canPlayType('application/vnd.apple.mpegurl')), 'maybe');
+    for (const playlist of ['hls_ts/index.m3u8', 'hls_fmp4/index.m3u8']) {
+      await make(playlist, { controls: true });
+      const meta = await withPlayer((p) => ({ d: p.duration, n: p.frameCount, live: p.live, code: canvasBarcode(p) }));
+      assert.equal(meta.d, 5, playlist);
+      assert.equal(meta.n, 150, playlist);
+      assert.equal(meta.live, false);
+      assert.equal(meta.code, 0);
+      for (const [t, k] of [
+        [2.5, 75],
+        [1.0, 30],
+        [4.95, 148],
+      ]) {
+        const r = await withPlayer(async (p, t) => {
+          p.currentTime = t;
+          await nextEvent(p, 'seeked');
+          return { frame: p.currentFrame, code: canvasBarcode(p) };
+        }, t);
+        assert.deepEqual(r, { frame: k, code: k }, `${playlist} seek to ${t}`);
+      }
+      const stepped = await withPlayer(async (p) => {
+        p.currentTime = 0.9;
+        await nextEvent(p, 'seeked');
+        await p.stepFrame(3);
+        return { frame: p.currentFrame, code: canvasBarcode(p) };
+      });
+      assert.deepEqual(stepped, { frame: 30, code: 30 }, `${playlist}: steps across a segment boundary`);
+      const played = await withPlayer(async (p) => {
+        p.currentTime = 0;
+        await nextEvent(p, 'seeked');
+        await p.play();
+        await new Promise((r) => setTimeout(r, 1200));
+        p.pause();
+        return { t: p.currentTime, code: canvasBarcode(p), frame: p.currentFrame };
+      });
+      assert.ok(played.t > 0.6, `${playlist}: playback advanced to ${played.t}`);
+      assert.equal(played.code, played.frame, `${playlist}: the frame on screen after playing`);
+    }
+    await page.evaluate((url) => makePlayer(url, { controls: true }).then(() => true), `${env.server.url}/pack/dated.m3u8`);
+    const marks = await withPlayer((p) => ({
+      source: p.sourceMarkers,
+      drawn: [...p.shadowRoot.querySelectorAll('[part="marker"]')].map((m) => m.getAttribute('aria-label')),
+    }));
+    assert.deepEqual(
+      marks.source.map((m) => [m.id, m.time, m.label]),
+      [
+        ['car', 1, 'car'],
+        ['door', 2.5, 'door opened'],
+      ],
+    );
+    assert.deepEqual(marks.drawn, ['car, 0:01', 'door opened, 0:02']);
   });
 
   test('media-chrome <media-controller> drives the element', async () => {

@@ -157,9 +157,18 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
 
   after(async () => {
     await browser?.close();
-    server?.child.kill();
-    // ffmpeg may still be renaming segments into the cache while the server stops.
-    if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    if (server && server.child.exitCode === null) {
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill();
+      await exited;
+    }
+    // ffmpeg may still be renaming segments into the cache while the server stops: a
+    // leftover temporary directory is not a test failure.
+    try {
+      if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (e) {
+      console.log(`# could not remove ${dir}: ${e.message}`);
+    }
   });
 
   for (const [file, frames] of [['hevc.mp4', 60], ['clip.avi', 125]]) {
@@ -291,5 +300,133 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
     const fps = first.info.fps;
     const edge = later.range.end / fps;
     assert.ok(Math.abs(mark.time - edge) < 3, `marker at ${mark.time} s, live edge near ${edge} s`);
+  });
+
+  for (const [file, frames] of [['hevc.mp4', 60], ['clip.avi', 125]]) {
+    test(`the browser module falls back to the transcoded rendition of ${file} by itself`, { timeout: 120000 }, async () => {
+      const item = items.get(file);
+      const head = await fetch(`${server.url}${item.urls.media}`, { method: 'HEAD' });
+      assert.match(head.headers.get('link') ?? '', /rel="alternate"/);
+      const ks = [0, 1, Math.floor(frames / 2), frames - 2, frames - 1];
+      const got = await page.evaluate(
+        async ({ url, ks }) => {
+          const frameseek = await import('/dist/index.js');
+          const read = (f) => {
+            const c = new OffscreenCanvas(f.displayWidth, f.displayHeight);
+            const ctx = c.getContext('2d', { willReadFrequently: true });
+            ctx.drawImage(f, 0, 0);
+            const row = ctx.getImageData(0, 12, Math.min(c.width, 320), 1).data;
+            let code = 0;
+            for (let k = 0; k < 16; k++) {
+              const i = (20 * k + 10) * 4;
+              if (0.299 * row[i] + 0.587 * row[i + 1] + 0.114 * row[i + 2] > 128) code |= 1 << k;
+            }
+            return code;
+          };
+          const v = await frameseek.open(url);
+          const codes = [];
+          for (const k of ks) {
+            const f = await v.frameAt(k);
+            codes.push(read(f));
+            f.close();
+          }
+          let refused = null;
+          try {
+            await frameseek.open(url, { fallback: false }).then((w) => w.frameAt(0));
+          } catch (e) {
+            refused = e.code;
+          }
+          const out = { codes, info: v.info, refused };
+          v.close();
+          return out;
+        },
+        { url: `${server.url}${item.urls.media}`, ks },
+      );
+      assert.ok(got.info.transcodedFrom, JSON.stringify(got.info));
+      assert.equal(got.info.container, 'hls');
+      assert.equal(got.info.frameCount, frames);
+      assert.deepEqual(got.codes, ks);
+      assert.ok(['unsupported-codec', 'not-mp4'].includes(got.refused), `without fallback: ${got.refused}`);
+    });
+  }
+
+  /** A <frameseek-player> for `url` in the page, resolved once its first frame is painted. */
+  async function player(url) {
+    await page.evaluate(async (url) => {
+      await import('/dist/index.js');
+      document.querySelectorAll('frameseek-player').forEach((p) => p.remove());
+      const p = document.createElement('frameseek-player');
+      p.setAttribute('controls', '');
+      p.muted = true;
+      window.player = p;
+      window.playerCode = () => {
+        const c = p.shadowRoot.querySelector('canvas');
+        if (!c.width) return -1;
+        const px = c.getContext('2d').getImageData(0, 12, Math.min(c.width, 320), 1).data;
+        let v = 0;
+        for (let k = 0; k < 16; k++) if (px[(20 * k + 10) * 4 + 1] > 128) v |= 1 << k;
+        return v;
+      };
+      const ready = new Promise((resolve, reject) => {
+        p.addEventListener('loadeddata', resolve, { once: true });
+        p.addEventListener('error', () => reject(new Error(`player error: ${p.error?.message}`)), { once: true });
+      });
+      p.src = url;
+      document.body.append(p);
+      await ready;
+    }, url);
+  }
+
+  test('the player plays the transcoded rendition of an HEVC file by itself and seeks exactly', { timeout: 120000 }, async () => {
+    await player(`${server.url}${items.get('hevc.mp4').urls.media}`);
+    const r = await page.evaluate(async () => {
+      const p = window.player;
+      const seeks = [];
+      for (const t of [1.0, 0.5]) {
+        p.currentTime = t;
+        await new Promise((r) => p.addEventListener('seeked', r, { once: true }));
+        seeks.push([p.currentFrame, window.playerCode()]);
+      }
+      return { from: p.info.transcodedFrom?.url ?? null, frames: p.frameCount, seeks };
+    });
+    assert.ok(r.from?.endsWith('/media/hevc.mp4'), JSON.stringify(r));
+    assert.equal(r.frames, 60);
+    for (const [k, code] of r.seeks) assert.equal(code, k, `frame ${k} on screen shows barcode ${code}`);
+  });
+
+  test('the player plays a live source at the live edge, shows the live indicator and live markers', { timeout: 120000 }, async () => {
+    await player(`${server.url}/live/cam/master.m3u8`);
+    const first = await page.evaluate(async () => {
+      const p = window.player;
+      const badge = p.shadowRoot.querySelector('[part="live-indicator"]');
+      await p.play();
+      return { live: p.live, badge: !badge.hidden, t: p.currentTime, d: p.duration, start: p.seekable.start(0) };
+    });
+    assert.equal(first.live, true);
+    assert.equal(first.badge, true, 'the live indicator is shown');
+    assert.ok(first.d - first.t < 4.5, `starts near the live edge (t ${first.t}, edge ${first.d})`);
+    await new Promise((r) => setTimeout(r, 3000));
+    const posted = await json(`${server.url}/api/live/cam/markers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'player edge' }),
+    });
+    assert.equal(posted.status, 201);
+    const later = await page.evaluate(async () => {
+      const p = window.player;
+      const t0 = performance.now();
+      while (!p.sourceMarkers.some((m) => m.label === 'player edge') && performance.now() - t0 < 10000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const drawn = [...p.shadowRoot.querySelectorAll('[part="marker"]')].map((m) => m.getAttribute('aria-label'));
+      const out = { t: p.currentTime, d: p.duration, paused: p.paused, error: p.error?.message ?? null, drawn, seen: (performance.now() - t0) / 1000 };
+      p.pause();
+      return out;
+    });
+    assert.equal(later.error, null);
+    assert.ok(later.d > first.d + 1.5, `the live edge moved (${first.d} -> ${later.d})`);
+    assert.ok(later.t > first.t + 1.5, `playback advanced (${first.t} -> ${later.t})`);
+    assert.ok(later.drawn.some((l) => l.startsWith('player edge')), `markers drawn: ${later.drawn}`);
+    console.log(`# live marker on the player's timeline after ${later.seen.toFixed(2)} s`);
   });
 });

@@ -22,6 +22,12 @@ export interface OpenOptions {
    * many bytes. Default 0: such servers are reported with an error of code `range-ignored`.
    */
   wholeFileMax?: number;
+  /**
+   * When the browser cannot decode the file's codec (`isConfigSupported` false), open the
+   * transcoded HLS rendition the server links to (`Link: <url>; rel="alternate"`, as
+   * `frameseek serve` sends) instead; `info.transcodedFrom` then tells. Default true.
+   */
+  fallback?: boolean;
   /** `'hls'` opens `url` as an HLS playlist, `'mp4'` as a file; by default a path ending in .m3u8/.m3u is HLS. */
   format?: 'hls' | 'mp4';
   /** HLS master playlists: take this variant (index in the playlist) when it exists. */
@@ -92,6 +98,8 @@ export interface MediaInfo {
   tracks: TrackInfo[];
   /** HLS: whether the playlist may still grow (frameCount and duration are then as of open()). */
   live?: boolean;
+  /** Set when `open()` fell back to the server's transcoded rendition of `url`. */
+  transcodedFrom?: { url: string; codec: string | null; reason: string };
   /** HLS: the media playlist read and the variant chosen from the master playlist. */
   hls?: { url: string; variant?: number; variants?: number; bandwidth?: number; targetDuration: number; segments: number };
 }

@@ -56,9 +56,9 @@ export class Video {
   #info;
 
   /** @internal */
-  constructor(w) {
+  constructor(w, extra) {
     this.#w = w;
-    this.#info = Object.freeze(w.info);
+    this.#info = Object.freeze(extra ? { ...w.info, ...extra } : w.info);
   }
 
   get info() {
@@ -188,5 +188,55 @@ export async function open(url, opts = {}) {
     return new Video(await hls.openHls(abs, normalizeOptions(opts)));
   }
   await load();
-  return new Video(await openVideo(href, normalizeOptions(opts)));
+  let w;
+  try {
+    w = await openVideo(href, normalizeOptions(opts));
+  } catch (e) {
+    // Not an MP4 at all (an AVI, an MKV...): the server's transcoded rendition, if any.
+    if (opts.fallback === false || !FALLBACK_CODES.has(e?.code)) throw e;
+    return (await openAlternate(href, opts, null, e)) ?? Promise.reject(e);
+  }
+  if (opts.fallback !== false) {
+    // A codec this browser cannot decode: take the server's transcoded rendition if it
+    // offers one (frameseek serve sends `Link: <...>; rel="alternate"` on media responses).
+    const why = await w.decodeError();
+    if (why?.code === 'unsupported-codec') {
+      const v = await openAlternate(href, opts, w.info?.codec ?? null, why);
+      if (v) {
+        w.close();
+        return v;
+      }
+    }
+  }
+  return new Video(w);
+}
+
+/** Errors after which `open()` looks for a transcoded rendition. */
+const FALLBACK_CODES = new Set(['not-mp4', 'unsupported', 'unsupported-codec']);
+
+/** Opens the rendition the server links to from `href`, or resolves to null without one. */
+async function openAlternate(href, opts, codec, why) {
+  const alt = await alternateOf(href, opts);
+  if (!alt) return null;
+  const hls = await loadHls();
+  const v = await hls.openHls(alt, normalizeOptions(opts));
+  return new Video(v, { transcodedFrom: { url: href, codec, reason: String(why?.message ?? why) } });
+}
+
+/** The HLS rendition a server links to from `href` (`Link: <url>; rel="alternate"; type="application/vnd.apple.mpegurl"`). */
+async function alternateOf(href, opts) {
+  let link;
+  try {
+    const r = await fetch(href, { method: 'HEAD', headers: opts.headers, credentials: opts.credentials });
+    link = r.headers.get('link');
+  } catch {
+    return null;
+  }
+  for (const part of (link ?? '').split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!m) continue;
+    const params = m[2].toLowerCase();
+    if (/;\s*rel="?[^";]*\balternate\b/.test(params) && /mpegurl/.test(params)) return new URL(m[1], href).href;
+  }
+  return null;
 }

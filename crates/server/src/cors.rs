@@ -6,7 +6,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 
 /// Response headers a page may read (CORS-safelisted ones need not be listed).
-pub const EXPOSE: &str = "Content-Range, Accept-Ranges, Content-Length, ETag";
+pub const EXPOSE: &str = "Content-Range, Accept-Ranges, Content-Length, ETag, Link";
 /// Request headers a page may send.
 const ALLOW_HEADERS: &str =
     "Range, If-Range, If-None-Match, If-Modified-Since, If-Match, Content-Type";

@@ -351,6 +351,21 @@ impl Video {
         })
     }
 
+    /// Waits for the decoder support check: resolves to `null` when the browser can decode
+    /// the video track, else to the `Error` a frame request would fail with (code
+    /// `unsupported-codec` when `isConfigSupported` said no).
+    #[wasm_bindgen(js_name = decodeError)]
+    pub fn decode_error(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let r = match inner.video() {
+                Ok((_, decoder)) => decoder.ready().await,
+                Err(e) => Err(e),
+            };
+            Ok(r.err().map_or(JsValue::NULL, |e| e.to_js()))
+        })
+    }
+
     /// The index of the frame on screen at `seconds`.
     #[wasm_bindgen(js_name = frameIndexAtTime)]
     pub fn frame_index_at_time(&self, seconds: f64) -> std::result::Result<f64, JsValue> {

@@ -49,6 +49,7 @@ export const TEMPLATE = `
       <input class="volume" part="volume" type="range" min="0" max="1" step="0.05" value="1" aria-label="Volume">
     </div>
     <span class="time" part="time" role="timer" aria-live="off"><span class="cur">0:00</span> / <span class="dur">0:00</span></span>
+    <button class="live" part="live-indicator" type="button" aria-label="Go to the live position" title="Live: go to the live position" hidden>LIVE</button>
     <span class="spacer"></span>
     <span class="frame" part="frame-counter" title="Frame on screen"></span>
     <button class="fullscreen" part="fullscreen-button" type="button" aria-label="Enter full screen">${svg('fullscreen')}</button>
@@ -87,6 +88,7 @@ export class Controls {
     this.dur = $('.dur');
     this.frame = $('.frame');
     this.fsBtn = $('.fullscreen');
+    this.liveBtn = $('.live');
     this.previewCanvas = null;
     this.scrub = null;
     this.idleTimer = 0;
@@ -102,6 +104,7 @@ export class Controls {
       if (e.target === this.bigPlay || this.bigPlay.contains(e.target)) return;
       if (el.controls) this.#toggle();
     });
+    this.liveBtn.addEventListener('click', () => el.seekToLiveEdge());
     this.root.querySelector('.back').addEventListener('click', () => el.stepFrame(-1));
     this.root.querySelector('.forward').addEventListener('click', () => el.stepFrame(1));
     this.muteBtn.addEventListener('click', () => {
@@ -359,6 +362,19 @@ export class Controls {
     }
     this.#render();
     this.#updateFullscreen();
+    this.#updateLive();
+  }
+
+  /** The live indicator: shown for live sources, lit while playback is near the live edge. */
+  #updateLive() {
+    const el = this.el;
+    const live = Boolean(el.live);
+    if (this.liveBtn.hidden === live) this.liveBtn.hidden = !live;
+    if (!live) return;
+    const target = el.info?.hls?.targetDuration ?? 2;
+    const behind = el.duration - el.currentTime > 4 * target + 1;
+    this.liveBtn.classList.toggle('behind', behind);
+    this.liveBtn.setAttribute('aria-pressed', String(!behind));
   }
 
   #render() {

@@ -147,8 +147,13 @@ export class FrameseekPlayer extends Base {
         this.#setSpinner(true, 300);
         break;
       case 'loadedmetadata':
-        this.#controls.renderMarkers(this.#markers);
+        this.#renderMarkers();
         break;
+      case 'sourcemarkers':
+        // A live playlist's date ranges changed: not a media event of its own.
+        this.#renderMarkers();
+        this.dispatchEvent(new Event('markerschange'));
+        return;
       case 'canplay':
         // autoplay: read when the data is there, so the attribute's order does not matter.
         if (this.autoplay && this.paused && !this.#autoplayed) {
@@ -432,7 +437,7 @@ export class FrameseekPlayer extends Base {
 
   get seekable() {
     const d = this.duration;
-    return new Ranges(Number.isFinite(d) ? [0, d] : []);
+    return new Ranges(Number.isFinite(d) ? [this.liveWindowStart, d] : []);
   }
 
   get played() {
@@ -467,7 +472,10 @@ export class FrameseekPlayer extends Base {
   }
 
   canPlayType(type) {
-    return /^(video|audio)\/(mp4|quicktime|x-m4v)\b/i.test(String(type)) ? 'maybe' : '';
+    const t = String(type);
+    return /^(video|audio)\/(mp4|quicktime|x-m4v)\b/i.test(t) || /^application\/(vnd\.apple\.mpegurl|x-mpegurl)\b/i.test(t)
+      ? 'maybe'
+      : '';
   }
 
   // ---- frameseek additions --------------------------------------------------------------
@@ -522,7 +530,38 @@ export class FrameseekPlayer extends Base {
     }
     out.sort((a, b) => a.time - b.time);
     this.#markers = out;
-    this.#controls.renderMarkers(out);
+    this.#renderMarkers();
+  }
+
+  /**
+   * The source's own markers: an HLS playlist's EXT-X-DATERANGE entries (`[{ id, time,
+   * duration?, label, class? }]`), kept current for live playlists (a 'markerschange' event
+   * follows each change). Drawn on the timeline with `markers`.
+   */
+  get sourceMarkers() {
+    return this.#engine.sourceMarkers.map((m) => ({ ...m }));
+  }
+
+  #renderMarkers() {
+    const all = [...this.#markers, ...this.#engine.sourceMarkers.map((m) => ({ ...m, source: true }))];
+    all.sort((a, b) => a.time - b.time);
+    this.#controls.renderMarkers(all);
+  }
+
+  /** Whether the source is live (an HLS playlist that is still growing). */
+  get live() {
+    return this.#engine.live;
+  }
+
+  /** The live window's start in seconds (what can be sought back to); 0 for other sources. */
+  get liveWindowStart() {
+    return this.#engine.live ? this.#engine.windowStart : 0;
+  }
+
+  /** Jumps to the live position (a few target durations behind the newest frame). */
+  seekToLiveEdge() {
+    if (!this.#engine.live) return Promise.resolve();
+    return this.#engine.seek(this.#engine.liveStart());
   }
 
   /**

@@ -24,13 +24,10 @@ function abortError(message) {
   return new DOMException(message, 'AbortError');
 }
 
-function isHls(src) {
-  try {
-    return /\.m3u8$/i.test(new URL(src, globalThis.location?.href).pathname);
-  } catch {
-    return /\.m3u8(\?|#|$)/i.test(src);
-  }
-}
+/** How often a live source's timeline is refreshed from the module (ms). */
+const LIVE_REFRESH_MS = 500;
+/** Where live playback starts: this many target durations behind the newest frame (RFC 8216 §6.3.3). */
+const LIVE_DELAY_SEGMENTS = 3;
 
 export class Engine {
   /**
@@ -49,6 +46,9 @@ export class Engine {
   #reset() {
     this.video = null;
     this.info = null;
+    this.live = false;
+    this.windowStart = 0;
+    this.sourceMarkers = [];
     this.audio = null;
     this.times = new Float64Array(0);
     this.syncs = new Uint32Array(0);
@@ -83,6 +83,7 @@ export class Engine {
   #stepTarget = null;
   #pendingSteps = 0;
   #prefetchedTo = -1;
+  #liveTimer = 0;
 
   // ---- loading ----------------------------------------------------------------------
 
@@ -104,19 +105,7 @@ export class Engine {
       video = await open(src, opts);
     } catch (e) {
       if (gen !== this.#loadGen) return;
-      if (isHls(src)) {
-        this.#fail(
-          new PlayerError(
-            PlayerError.MEDIA_ERR_SRC_NOT_SUPPORTED,
-            'frameseek: HLS sources (.m3u8) need HLS support in the frameseek browser module, ' +
-              'which this build does not have yet; give the player the MP4 URL ' +
-              '(frameseek serve lists it as urls.media)',
-            e,
-          ),
-        );
-      } else {
-        this.#fail(e);
-      }
+      this.#fail(e);
       return;
     }
     if (gen !== this.#loadGen) {
@@ -130,6 +119,12 @@ export class Engine {
       this.times = video.frameTimes();
       this.syncs = video.syncFrames();
       this.duration = this.info.duration;
+      this.live = video.live;
+      this.sourceMarkers = video.markers;
+      if (this.live) {
+        this.#refreshLive();
+        this.#liveTimer = setInterval(() => this.#refreshLive(), LIVE_REFRESH_MS);
+      }
       const config = await AudioOutput.configFor(video);
       if (gen !== this.#loadGen) return;
       if (config) {
@@ -147,18 +142,19 @@ export class Engine {
       if (t !== null) {
         await this.seek(t);
       } else {
-        const k = this.frameIndexAt(0);
+        const t0 = this.live ? this.liveStart() : 0;
+        const k = this.frameIndexAt(t0);
         const frame = await video.frameAt(k);
         if (gen !== this.#loadGen) {
           frame.close();
           return;
         }
-        this.clock.base = 0;
+        this.clock.base = this.times[k] ?? 0;
         this.#paint(frame, k);
         this.#prefetchedTo = -1;
-        this.#prefetchAhead(0);
+        this.#prefetchAhead(this.clock.base);
         this.#startProducer(k + 1);
-        this.audio?.pump(0, this.prefetch);
+        this.audio?.pump(this.clock.base, this.clock.base + this.prefetch);
       }
       if (gen !== this.#loadGen) return;
       this.readyState = 4;
@@ -176,8 +172,46 @@ export class Engine {
     }
   }
 
+  /**
+   * A live source: takes the module's current timeline (frames up to the newest segment,
+   * the window's start) and markers; 'durationchange' when the live edge moved.
+   */
+  #refreshLive() {
+    const v = this.video;
+    if (!v || !this.live) return;
+    try {
+      const times = v.frameTimes();
+      const { start } = v.frameRange();
+      const fd = this.info.fps ? 1 / this.info.fps : 0;
+      this.windowStart = times[start] ?? 0;
+      this.live = v.live;
+      const markers = v.markers;
+      if (JSON.stringify(markers) !== JSON.stringify(this.sourceMarkers)) {
+        this.sourceMarkers = markers;
+        this.host.emit('sourcemarkers');
+      }
+      if (times.length !== this.times.length) {
+        this.times = times;
+        this.syncs = v.syncFrames();
+        this.duration = times.length ? times[times.length - 1] + fd : 0;
+        this.#wake();
+        this.host.emit('durationchange');
+      }
+    } catch (e) {
+      if (e?.code !== 'closed') console.warn('frameseek-player: live refresh:', e);
+    }
+  }
+
+  /** Where live playback starts or rejoins: a few target durations behind the newest frame. */
+  liveStart() {
+    const target = this.info?.hls?.targetDuration ?? 2;
+    return Math.max(this.windowStart, this.duration - LIVE_DELAY_SEGMENTS * target);
+  }
+
   /** Closes the source and forgets its state. */
   unload() {
+    clearInterval(this.#liveTimer);
+    this.#liveTimer = 0;
     this.#loadGen += 1;
     this.#seekGen += 1;
     this.#resumeGen += 1;
@@ -326,7 +360,7 @@ export class Engine {
   }
 
   #startPlaying() {
-    if (this.ended || this.currentTime >= this.duration - 1e-6) {
+    if (!this.live && (this.ended || this.currentTime >= this.duration - 1e-6)) {
       this.ended = false;
       this.seek(0);
       return; // seek() resumes playback when it is done
@@ -404,7 +438,7 @@ export class Engine {
 
   /** The producer has nothing more to give before frame `k` is wanted (end of the file). */
   #producerIdleAt(k) {
-    return k >= this.frameCount;
+    return k >= this.frameCount && !this.live;
   }
 
   #resumeOnGesture() {
@@ -448,6 +482,11 @@ export class Engine {
     this.#prefetchAhead(t);
     this.#wake();
     if (t >= this.duration) {
+      if (this.live) {
+        // The live edge: wait for the next segment.
+        this.#stall();
+        return false;
+      }
       this.#present(this.duration, true);
       this.#finish();
       return false;
@@ -590,9 +629,14 @@ export class Engine {
   }
 
   async #produce(gen, k) {
-    const n = this.frameCount;
     const live = () => gen === this.#prodGen;
-    while (k < n) {
+    for (;;) {
+      if (k >= this.frameCount) {
+        // A live source grows: wait for the frames of the next segment.
+        if (!this.live) return;
+        await this.#until(() => !live() || k < this.frameCount);
+        if (!live()) return;
+      }
       // Start the next decode pass only when its first frame is due within `prefetch`.
       await this.#until(() => !live() || this.times[k] - this.currentTime < this.prefetch);
       if (!live()) return;
@@ -623,7 +667,7 @@ export class Engine {
       this.pendingSeek = Math.max(0, t);
       return Promise.resolve();
     }
-    t = Math.max(0, Math.min(t, this.duration));
+    t = Math.max(this.live ? this.windowStart : 0, Math.min(t, this.duration));
     return this.#goto(t, this.frameIndexAt(t));
   }
 

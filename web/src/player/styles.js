@@ -113,5 +113,9 @@ canvas.video {
 .time, .frame { font-variant-numeric: tabular-nums; padding: 0 8px; white-space: nowrap; text-shadow: 0 1px 2px rgba(0, 0, 0, 0.6); }
 .frame { opacity: 0.75; font-size: 0.92em; }
 .spacer { flex: 1; }
+.live { font: inherit; font-size: 0.8em; font-weight: 600; letter-spacing: 0.05em; color: inherit; background: none; border: 0; padding: 0 8px; cursor: pointer; display: inline-flex; align-items: center; gap: 5px; }
+.live[hidden] { display: none; }
+.live::before { content: ''; width: 8px; height: 8px; border-radius: 50%; background: #e5322d; }
+.live.behind::before { background: #888; }
 @media (max-width: 420px) { .frame, .step { display: none !important; } }
 `;

@@ -7,7 +7,7 @@ use crate::path::{PathError, SafePath};
 use crate::respond::{self, Policy};
 use crate::state::AppState;
 use crate::vfs::OpenError;
-use http::{HeaderMap, Method, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use std::sync::Arc;
 use warp::filters::BoxedFilter;
 use warp::path::Tail;
@@ -38,17 +38,38 @@ async fn handle(tail: Tail, method: Method, headers: HeaderMap, state: Arc<AppSt
         Err(PathError::Forbidden) => return text(StatusCode::FORBIDDEN, "forbidden\n"),
     };
     match state.vfs.open(&path).await {
-        Ok(object) => respond::serve(
-            &method,
-            &headers,
-            object,
-            Policy {
-                content_type: mime::content_type(path.file_name()),
-                cache_control: MEDIA_CACHE,
-            },
-        ),
+        Ok(object) => {
+            let mut response = respond::serve(
+                &method,
+                &headers,
+                object,
+                Policy {
+                    content_type: mime::content_type(path.file_name()),
+                    cache_control: MEDIA_CACHE,
+                },
+            );
+            if let Some(link) = alternate(&path) {
+                response.headers_mut().insert(header::LINK, link);
+            }
+            response
+        }
         Err(e) => open_error(e),
     }
+}
+
+/// The transcoded rendition a client can fall back to when it cannot decode the file itself
+/// (RFC 8288 `Link`, `rel="alternate"`): the browser module follows it after a failed
+/// `isConfigSupported`. Offered for every video file; the rendition is made on demand.
+fn alternate(path: &SafePath) -> Option<HeaderValue> {
+    let joined = path.joined();
+    if !crate::library::is_video(&joined) {
+        return None;
+    }
+    let id = crate::library::id_of(&joined);
+    HeaderValue::from_str(&format!(
+        "</transcode/{id}/master.m3u8>; rel=\"alternate\"; type=\"application/vnd.apple.mpegurl\""
+    ))
+    .ok()
 }
 
 /// The answer for a path that cannot be served.
