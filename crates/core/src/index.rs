@@ -60,6 +60,7 @@ pub struct TrackIndex {
 impl TrackIndex {
     /// Sets the size of the file the sample offsets point into (for indexes built before
     /// their buffer was complete).
+    #[cfg(feature = "hls-input")]
     pub(crate) fn set_file_size(&mut self, size: u64) {
         self.file_size = size;
     }

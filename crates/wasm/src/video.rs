@@ -10,8 +10,8 @@ use crate::notify::Notify;
 use crate::reader::{Reader, ReaderOptions};
 use frameseek_core::codec::is_decoder_start;
 use frameseek_core::{
-    plan_frame_where, plan_frames_where, ByteRange, FramePlan, GopPlan, MediaInfo, Movie,
-    Mp4Reader, Need, PlanOptions, TrackIndex,
+    plan_frame_where, plan_frames_where, ByteRange, DecodeRun, FramePlan, GopPlan, MediaInfo,
+    Movie, Mp4Reader, Need, PlanOptions, TrackIndex,
 };
 use js_sys::{Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
@@ -549,24 +549,49 @@ async fn stream_frames(
         }
         let plan = plan.clone();
         g += 1;
-        let _guard = decoder.lock().await;
-        for &k in &plan.frames {
-            let pts = index.frame_pts(k).unwrap_or(0);
-            sink.want(micros(pts, index.timescale()), k);
-        }
-        decoder
-            .run(&inner.reader, index, plan.run, sink, ahead, &stop)
-            .await?;
-        if let Some(k) = sink.missing() {
-            if !stop() {
-                return Err(Failure::new(
-                    "decode",
-                    format!("the decoder did not output frame {k}"),
-                ));
-            }
-        }
+        let frames: Vec<(usize, usize)> = plan.frames.iter().map(|&k| (k, k)).collect();
+        decode_pass(
+            decoder,
+            &inner.reader,
+            index,
+            plan.run,
+            &frames,
+            sink,
+            ahead,
+            &stop,
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// One decode pass of a frame stream: asks `sink` for `frames` (the index's frame and the
+/// number to report it as), feeds `run` with the decoder held, and checks that every wanted
+/// frame came out (unless stopped).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn decode_pass(
+    decoder: &Rc<Decoder>,
+    reader: &Rc<Reader>,
+    index: &TrackIndex,
+    run: DecodeRun,
+    frames: &[(usize, usize)],
+    sink: &Rc<Sink>,
+    ahead: usize,
+    stop: &dyn Fn() -> bool,
+) -> Result<()> {
+    let _guard = decoder.lock().await;
+    for &(j, k) in frames {
+        let pts = index.frame_pts(j).unwrap_or(0);
+        sink.want(micros(pts, index.timescale()), k);
+    }
+    decoder.run(reader, index, run, sink, ahead, stop).await?;
+    match sink.missing() {
+        Some(k) if !stop() => Err(Failure::new(
+            "decode",
+            format!("the decoder did not output frame {k}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// An in-order stream of decoded frames from [`Video::frames`].

@@ -11,11 +11,14 @@ use crate::error::{Failure, Result};
 use crate::fetch::Target;
 use crate::notify::Notify;
 use crate::video::{
-    ahead_bound, frame_list, get, get_u64, FrameStream, Options, StreamSource, StreamState,
+    ahead_bound, decode_pass, frame_list, get, get_u64, FrameStream, Options, StreamSource,
+    StreamState,
 };
 use frameseek_core::hls::playlist::VariantPrefs;
 use frameseek_core::hls::timeline::hls_media_info;
-use frameseek_core::{plan_frame, plan_frames, CodecConfig, MediaInfo, PlanOptions, TrackKind};
+use frameseek_core::{
+    plan_frame, plan_frames, CodecConfig, MediaInfo, PlanOptions, TrackIndex, TrackKind,
+};
 use js_sys::{Array, Float64Array, Object, Promise, Reflect, Uint32Array, Uint8Array};
 use source::{Segment, Source};
 use std::cell::RefCell;
@@ -64,6 +67,21 @@ impl Inner {
         );
         decoders.push((codec.clone(), Rc::clone(&d)));
         d
+    }
+
+    /// A segment's video track index and the decoder for its codec configuration.
+    fn video_of<'a>(&self, seg: &'a Segment) -> Result<(&'a TrackIndex, Rc<Decoder>)> {
+        let track = seg
+            .movie
+            .video_track()
+            .ok_or_else(|| Failure::new("no-track", "the segment has no video track"))?;
+        let codec = track.codec.as_ref().map_err(|e| {
+            Failure::new(
+                "unsupported-codec",
+                format!("cannot read the video codec configuration: {e}"),
+            )
+        })?;
+        Ok((&track.index, self.decoder_for(codec)))
     }
 
     fn check_open(&self) -> Result<()> {
@@ -259,18 +277,7 @@ async fn first_segment(source: &Rc<Source>) -> Result<Rc<Segment>> {
 async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
     let k = inner.frame_number(k)?;
     let (seg, j) = inner.locate(k).await?;
-    let track = seg
-        .movie
-        .video_track()
-        .ok_or_else(|| Failure::new("no-track", "the segment has no video track"))?;
-    let codec = track.codec.as_ref().map_err(|e| {
-        Failure::new(
-            "unsupported-codec",
-            format!("cannot read the video codec configuration: {e}"),
-        )
-    })?;
-    let decoder = inner.decoder_for(codec);
-    let index = &track.index;
+    let (index, decoder) = inner.video_of(&seg)?;
     let plan = plan_frame(index, j, &PlanOptions::default())?;
     let sink = Rc::new(Sink::default());
     sink.want(micros(plan.pts, index.timescale()), k as usize);
@@ -314,40 +321,28 @@ async fn stream_frames(
                 inner.source.prefetch(pos + 1);
             }
         }
-        let track = seg
-            .movie
-            .video_track()
-            .ok_or_else(|| Failure::new("no-track", "the segment has no video track"))?;
-        let codec = track.codec.as_ref().map_err(|e| {
-            Failure::new(
-                "unsupported-codec",
-                format!("cannot read the video codec configuration: {e}"),
-            )
-        })?;
-        let decoder = inner.decoder_for(codec);
-        let index = &track.index;
+        let (index, decoder) = inner.video_of(&seg)?;
         let wanted: Vec<usize> = local.iter().map(|l| l.0).collect();
         for plan in plan_frames(index, &wanted, &PlanOptions::default())? {
             if stop() {
                 break;
             }
-            let _guard = decoder.lock().await;
-            for &j in &plan.frames {
-                let k = local.iter().find(|l| l.0 == j).map_or(j, |l| l.1);
-                let pts = index.frame_pts(j).unwrap_or(0);
-                sink.want(micros(pts, index.timescale()), k);
-            }
-            decoder
-                .run(&seg.reader, index, plan.run, sink, ahead, &stop)
-                .await?;
-            if let Some(k) = sink.missing() {
-                if !stop() {
-                    return Err(Failure::new(
-                        "decode",
-                        format!("the decoder did not output frame {k}"),
-                    ));
-                }
-            }
+            let frames: Vec<(usize, usize)> = plan
+                .frames
+                .iter()
+                .map(|&j| (j, local.iter().find(|l| l.0 == j).map_or(j, |l| l.1)))
+                .collect();
+            decode_pass(
+                &decoder,
+                &seg.reader,
+                index,
+                plan.run,
+                &frames,
+                sink,
+                ahead,
+                &stop,
+            )
+            .await?;
         }
     }
     Ok(())
