@@ -20,19 +20,15 @@ use tokio::net::TcpStream;
 /// download does not keep its worker from the others (as the read stream does).
 const YIELD_EVERY: u64 = 1024 * 1024;
 
-/// Writes all of `data`; `more` tells the kernel that more of the response follows at once
-/// (MSG_MORE), so a head and the start of its body leave in one segment despite
-/// TCP_NODELAY.
-pub(super) async fn send_all(stream: &TcpStream, mut data: &[u8], more: bool) -> io::Result<()> {
-    let flags = if more {
-        SendFlags::NOSIGNAL | SendFlags::MORE
-    } else {
-        SendFlags::NOSIGNAL
-    };
+/// Writes all of `data`, waiting for the socket when it is full.
+///
+/// Not with MSG_MORE, although that would put a head and the start of its body into one
+/// segment: measured on loopback, 64 KiB ranges cost about 40% more server CPU with it.
+pub(super) async fn send_all(stream: &TcpStream, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
         let n = stream
             .async_io(Interest::WRITABLE, || {
-                rustix::net::send(stream, data, flags).map_err(io::Error::from)
+                rustix::net::send(stream, data, SendFlags::NOSIGNAL).map_err(io::Error::from)
             })
             .await?;
         data = &data[n..];
@@ -50,25 +46,24 @@ pub(super) async fn send_file(
 ) -> io::Result<()> {
     let object = &file.object;
     let mut since_yield = 0;
-    for (i, piece) in file.pieces.iter().enumerate() {
-        let more = i + 1 < file.pieces.len();
+    for piece in &file.pieces {
         match piece {
             Piece::Bytes(bytes) => {
-                send_all(stream, bytes, more).await?;
+                send_all(stream, bytes).await?;
                 metered.count_sent(bytes.len() as u64);
             }
             Piece::Range(range) => {
                 let mut pos = range.start;
                 while pos < range.end {
                     let n = (range.end - pos).min(CHUNK as u64);
-                    if in_memory(&**object, pos) {
-                        let Some((fd, start)) = object.file_extent() else {
-                            return Err(io::Error::other("object has no file"));
-                        };
+                    let Some((fd, start)) = object.file_extent() else {
+                        return Err(io::Error::other("object has no file"));
+                    };
+                    if in_memory(fd, start + pos) {
                         sendfile(stream, fd, start + pos, n, metered).await?;
                     } else {
                         let bytes = read_blocking(object, pos, n as usize).await?;
-                        send_all(stream, &bytes, more || pos + n < range.end).await?;
+                        send_all(stream, &bytes).await?;
                         metered.count_sent(n);
                     }
                     pos += n;
@@ -84,11 +79,22 @@ pub(super) async fn send_file(
     Ok(())
 }
 
-/// Whether the page at `pos` is in the page cache: a one-byte `preadv2(RWF_NOWAIT)`.
-/// sendfile would otherwise read a cold file on this worker thread. Only the first page
-/// of a chunk is checked; kernel read-ahead usually brings the rest with it.
-fn in_memory(object: &dyn Object, pos: u64) -> bool {
-    matches!(object.read_cached(pos, 1), Some(Ok(b)) if !b.is_empty())
+/// Whether the byte at `offset` of `fd` is in the page cache: a one-byte
+/// `preadv2(RWF_NOWAIT)` into the stack, about a microsecond. Without it sendfile would read
+/// a cold file on this worker thread. Only the first page of a chunk is checked; kernel
+/// read-ahead usually brings the rest with it. Past the end of the file (truncated since
+/// the open) the answer is no, and the blocking read then reports the short file.
+fn in_memory(fd: &File, offset: u64) -> bool {
+    use rustix::io::{preadv2, Errno, ReadWriteFlags};
+    let mut byte = [0u8; 1];
+    loop {
+        let mut slices = [io::IoSliceMut::new(&mut byte)];
+        match preadv2(fd, &mut slices, offset, ReadWriteFlags::NOWAIT) {
+            Ok(n) => return n == 1,
+            Err(Errno::INTR) => continue,
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Reads a chunk on the blocking pool (it is not in memory, or the probe failed: then the
@@ -161,16 +167,18 @@ pub(super) async fn send_polled(
             Some(left) => {
                 let n = (data.len() as u64).min(*left);
                 *left -= n;
-                send_all(stream, &data[..n as usize], false).await?;
+                send_all(stream, &data[..n as usize]).await?;
                 if *left == 0 {
                     return Ok(true);
                 }
             }
             None => {
                 let size = format!("{:x}\r\n", data.len());
-                send_all(stream, size.as_bytes(), true).await?;
-                send_all(stream, &data, true).await?;
-                send_all(stream, b"\r\n", false).await?;
+                let mut chunk = Vec::with_capacity(size.len() + data.len() + 2);
+                chunk.extend_from_slice(size.as_bytes());
+                chunk.extend_from_slice(&data);
+                chunk.extend_from_slice(b"\r\n");
+                send_all(stream, &chunk).await?;
             }
         }
     }
@@ -178,7 +186,7 @@ pub(super) async fn send_polled(
         // The body ended before its length: the response cannot be completed.
         Some(_) => Ok(false),
         None => {
-            send_all(stream, b"0\r\n\r\n", false).await?;
+            send_all(stream, b"0\r\n\r\n").await?;
             Ok(true)
         }
     }

@@ -170,7 +170,7 @@ impl Conn {
             return Ok(false);
         };
         let has_body = encoded.framing != Framing::Length(0);
-        body::send_all(&self.stream, &encoded.head, has_body).await?;
+        body::send_all(&self.stream, &encoded.head).await?;
         let complete = match file {
             Some(file) if has_body && encoded.framing == Framing::Length(file.len()) => {
                 body::send_file(&self.stream, &file, &mut body).await?;
