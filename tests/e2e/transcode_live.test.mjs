@@ -68,12 +68,12 @@ const PAGE = `<!doctype html>
     const tick = () => pred() ? resolve(true) : performance.now() - t0 > ms ? reject(new Error('timeout')) : setTimeout(tick, 50);
     tick();
   });
-  window.barcode = () => {
-    const v = video();
+  // The 16-bit barcode of any image source (video element, VideoFrame, canvas) of size w x h.
+  window.codeOf = (source, w, h) => {
     const c = document.getElementById('c');
-    c.width = v.videoWidth; c.height = v.videoHeight;
+    c.width = w; c.height = h;
     const ctx = c.getContext('2d', { willReadFrequently: true });
-    ctx.drawImage(v, 0, 0);
+    ctx.drawImage(source, 0, 0);
     const row = ctx.getImageData(0, 12, Math.min(c.width, 320), 1).data;
     let code = 0;
     for (let k = 0; k < 16; k++) {
@@ -82,6 +82,7 @@ const PAGE = `<!doctype html>
     }
     return code;
   };
+  window.barcode = () => codeOf(video(), video().videoWidth, video().videoHeight);
   window.seekTo = (t) => new Promise((resolve, reject) => {
     const v = video();
     v.pause();
@@ -125,9 +126,31 @@ async function json(url, init) {
   return { status: r.status, body: await r.json() };
 }
 
+/** Waits until the live source `cam` has published its first segment. */
+async function livePublished() {
+  let ready = false;
+  for (let i = 0; i < 100 && !ready; i++) {
+    ready = (await fetch(`${server.url}/live/cam/master.m3u8`)).status === 200;
+    if (!ready) await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.ok(ready, 'the live source never published');
+}
+
+/** Posts a marker at the live edge of `cam`. */
+async function postLiveMarker(label) {
+  const posted = await json(`${server.url}/api/live/cam/markers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ label }),
+  });
+  assert.equal(posted.status, 201);
+  return posted;
+}
+
+let server;
+
 describe('transcoded and live HLS in hls.js', { skip }, () => {
   let dir;
-  let server;
   let browser;
   let page;
   const items = new Map();
@@ -204,13 +227,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
   }
 
   test('hls.js plays the live source at the live edge and sees a marker posted there', { timeout: 120000 }, async () => {
-    // Wait for the first segment.
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      ready = (await fetch(`${server.url}/live/cam/master.m3u8`)).status === 200;
-      if (!ready) await new Promise((r) => setTimeout(r, 300));
-    }
-    assert.ok(ready, 'the live source never published');
+    await livePublished();
     await page.evaluate((u) => window.load(u), `${server.url}/live/cam/master.m3u8`);
     await page.evaluate(() => document.getElementById('v').play());
     await page.evaluate(() => window.waitFor(() => document.getElementById('v').currentTime > 0.5, 60000));
@@ -222,12 +239,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
     assert.ok(t1 - t0 > 1.5, `live playback advances (${t0} -> ${t1})`);
     const latency = await page.evaluate(() => window.hls.latency);
     console.log(`# live latency in hls.js: ${latency.toFixed(2)} s`);
-    const posted = await json(`${server.url}/api/live/cam/markers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ label: 'at the edge' }),
-    });
-    assert.equal(posted.status, 201);
+    const posted = await postLiveMarker('at the edge');
     const id = `marker-${posted.body.id}`;
     const since = Date.now();
     await page.evaluate((mid) => window.waitFor(() => window.dateRanges()[mid], 10000), id);
@@ -244,12 +256,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
   });
 
   test('the browser module reads the live playlist: frames at the edge, a moving window, markers', { timeout: 120000 }, async () => {
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      ready = (await fetch(`${server.url}/live/cam/master.m3u8`)).status === 200;
-      if (!ready) await new Promise((r) => setTimeout(r, 300));
-    }
-    assert.ok(ready, 'the live source never published');
+    await livePublished();
     const first = await page.evaluate(async (url) => {
       const frameseek = await import('/dist/index.js');
       const v = await frameseek.open(url);
@@ -267,12 +274,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
     assert.ok(first.size[0] > 0 && first.size[1] > 0);
     // The playlist is reloaded every target duration (1 s): the window moves on.
     await new Promise((r) => setTimeout(r, 3000));
-    const posted = await json(`${server.url}/api/live/cam/markers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ label: 'module edge' }),
-    });
-    assert.equal(posted.status, 201);
+    const posted = await postLiveMarker('module edge');
     const later = await page.evaluate(async () => {
       const v = window.liveVideo;
       const range = v.frameRange();
@@ -311,18 +313,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
       const got = await page.evaluate(
         async ({ url, ks }) => {
           const frameseek = await import('/dist/index.js');
-          const read = (f) => {
-            const c = new OffscreenCanvas(f.displayWidth, f.displayHeight);
-            const ctx = c.getContext('2d', { willReadFrequently: true });
-            ctx.drawImage(f, 0, 0);
-            const row = ctx.getImageData(0, 12, Math.min(c.width, 320), 1).data;
-            let code = 0;
-            for (let k = 0; k < 16; k++) {
-              const i = (20 * k + 10) * 4;
-              if (0.299 * row[i] + 0.587 * row[i + 1] + 0.114 * row[i + 2] > 128) code |= 1 << k;
-            }
-            return code;
-          };
+          const read = (f) => window.codeOf(f, f.displayWidth, f.displayHeight);
           const v = await frameseek.open(url);
           const codes = [];
           for (const k of ks) {
@@ -361,11 +352,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
       window.player = p;
       window.playerCode = () => {
         const c = p.shadowRoot.querySelector('canvas');
-        if (!c.width) return -1;
-        const px = c.getContext('2d').getImageData(0, 12, Math.min(c.width, 320), 1).data;
-        let v = 0;
-        for (let k = 0; k < 16; k++) if (px[(20 * k + 10) * 4 + 1] > 128) v |= 1 << k;
-        return v;
+        return c.width ? window.codeOf(c, c.width, c.height) : -1;
       };
       const ready = new Promise((resolve, reject) => {
         p.addEventListener('loadeddata', resolve, { once: true });
@@ -406,12 +393,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
     assert.equal(first.badge, true, 'the live indicator is shown');
     assert.ok(first.d - first.t < 4.5, `starts near the live edge (t ${first.t}, edge ${first.d})`);
     await new Promise((r) => setTimeout(r, 3000));
-    const posted = await json(`${server.url}/api/live/cam/markers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ label: 'player edge' }),
-    });
-    assert.equal(posted.status, 201);
+    const posted = await postLiveMarker('player edge');
     const later = await page.evaluate(async () => {
       const p = window.player;
       const t0 = performance.now();

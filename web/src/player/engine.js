@@ -202,6 +202,23 @@ export class Engine {
     }
   }
 
+  /**
+   * A live source whose window slid past the frames being read (the server deleted their
+   * segment, or they left the playlist): not an error for the viewer, who rejoins the window.
+   */
+  #behindLiveWindow(e) {
+    if (!this.live) return false;
+    if (e?.code === 'out-of-range') return true;
+    return e?.code === 'http' && /\b(404|410)\b/.test(String(e.message));
+  }
+
+  #rejoinLive() {
+    this.counters.stalls += 1;
+    queueMicrotask(() => {
+      if (this.video) this.seek(this.liveStart()).catch?.(() => {});
+    });
+  }
+
   /** Where live playback starts or rejoins: a few target durations behind the newest frame. */
   liveStart() {
     const target = this.info?.hls?.targetDuration ?? 2;
@@ -617,7 +634,9 @@ export class Engine {
   #startProducer(k0) {
     const gen = ++this.#prodGen;
     this.#produce(gen, k0).catch((e) => {
-      if (gen === this.#prodGen && e?.code !== 'closed') this.#fail(e);
+      if (gen !== this.#prodGen || e?.code === 'closed') return;
+      if (this.#behindLiveWindow(e)) this.#rejoinLive();
+      else this.#fail(e);
     });
   }
 
@@ -715,7 +734,9 @@ export class Engine {
         try {
           frame = await this.video.frameAt(k);
         } catch (e) {
-          if (gen === this.#seekGen && e?.code !== 'closed') this.#fail(e);
+          if (gen !== this.#seekGen || e?.code === 'closed') return;
+          if (this.#behindLiveWindow(e)) this.#rejoinLive();
+          else this.#fail(e);
           return;
         }
         if (gen !== this.#seekGen) {
