@@ -59,17 +59,13 @@ pub fn serve(
         RangeDecision::Full => {
             let mut r = body(head, object, vec![Piece::Range(0..len)]);
             set(&mut r, header::CONTENT_LENGTH, len.to_string());
-            set(
-                &mut r,
-                header::CONTENT_TYPE,
-                policy.content_type.to_string(),
-            );
+            set_static(&mut r, header::CONTENT_TYPE, policy.content_type);
             r
         }
         RangeDecision::Unsatisfiable => {
             let mut r = empty(StatusCode::RANGE_NOT_SATISFIABLE);
             set(&mut r, header::CONTENT_RANGE, range::unsatisfied_range(len));
-            set(&mut r, header::CONTENT_LENGTH, "0".to_string());
+            set_static(&mut r, header::CONTENT_LENGTH, "0");
             r
         }
         RangeDecision::Partial(ranges) => match ranges.as_slice() {
@@ -86,17 +82,13 @@ pub fn serve(
                     header::CONTENT_LENGTH,
                     (one.end - one.start).to_string(),
                 );
-                set(
-                    &mut r,
-                    header::CONTENT_TYPE,
-                    policy.content_type.to_string(),
-                );
+                set_static(&mut r, header::CONTENT_TYPE, policy.content_type);
                 r
             }
             _ => multipart(head, object, &ranges, len, policy),
         },
     };
-    set(&mut response, header::ACCEPT_RANGES, "bytes".to_string());
+    set_static(&mut response, header::ACCEPT_RANGES, "bytes");
     with_validators(response, &validators, policy)
 }
 
@@ -148,22 +140,26 @@ fn boundary() -> String {
 fn with_validators(mut r: Response, v: &Validators, policy: Policy) -> Response {
     set(&mut r, header::ETAG, v.etag.clone());
     set(&mut r, header::LAST_MODIFIED, v.last_modified_header());
-    set(
-        &mut r,
-        header::CACHE_CONTROL,
-        policy.cache_control.to_string(),
-    );
-    set(
-        &mut r,
-        header::X_CONTENT_TYPE_OPTIONS,
-        "nosniff".to_string(),
-    );
+    set_static(&mut r, header::CACHE_CONTROL, policy.cache_control);
+    set_static(&mut r, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     r
 }
 
+/// Sets a header to a value made for this response (its allocation becomes the value's).
 fn set(r: &mut Response, name: header::HeaderName, value: String) {
-    if let Ok(v) = HeaderValue::from_str(&value) {
+    if let Ok(v) = HeaderValue::try_from(value) {
         r.headers_mut().insert(name, v);
+    }
+}
+
+/// Sets a header to a constant (content types, cache policies: no allocation).
+fn set_static(r: &mut Response, name: header::HeaderName, value: &'static str) {
+    if value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..0x7f).contains(&b))
+    {
+        r.headers_mut()
+            .insert(name, HeaderValue::from_static(value));
     }
 }
 

@@ -56,7 +56,9 @@ pub(super) fn parse(buf: &[u8]) -> Result<Option<Simple>, Other> {
     let Some(path) = req.path.filter(|p| p.starts_with('/')) else {
         return Err(Other);
     };
-    let Ok(uri) = Uri::try_from(path) else {
+    // One copy of the head; the target and the field values are slices of it.
+    let bytes = Bytes::copy_from_slice(&buf[..len]);
+    let Some(Ok(uri)) = shared(&bytes, buf, path.as_bytes()).map(Uri::from_maybe_shared) else {
         return Err(Other);
     };
     let mut headers = HeaderMap::with_capacity(req.headers.len());
@@ -65,7 +67,8 @@ pub(super) fn parse(buf: &[u8]) -> Result<Option<Simple>, Other> {
         let Ok(name) = HeaderName::from_bytes(field.name.as_bytes()) else {
             return Err(Other);
         };
-        let Ok(value) = HeaderValue::from_bytes(field.value) else {
+        let Some(Ok(value)) = shared(&bytes, buf, field.value).map(HeaderValue::from_maybe_shared)
+        else {
             return Err(Other);
         };
         match name {
@@ -88,6 +91,14 @@ pub(super) fn parse(buf: &[u8]) -> Result<Option<Simple>, Other> {
         len,
         keep_alive,
     }))
+}
+
+/// `part`, a slice of `buf` (httparse's output), as the same range of `copy`, a copy of
+/// `buf`'s start; `None` if it is not inside it.
+fn shared(copy: &Bytes, buf: &[u8], part: &[u8]) -> Option<Bytes> {
+    let start = (part.as_ptr() as usize).checked_sub(buf.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= copy.len()).then(|| copy.slice(start..end))
 }
 
 /// Whether a comma-separated field value lists `token` (case-insensitive).
