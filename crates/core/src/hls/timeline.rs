@@ -156,6 +156,20 @@ impl HlsTimeline {
         Some(offset)
     }
 
+    /// Like [`HlsTimeline::anchor`], for timestamps that wrap every `wrap` seconds (MPEG-TS:
+    /// 2^33 ticks of 90 kHz, about 26.5 hours): the anchor is moved by whole wraps so that
+    /// segment `i`'s first frame lands nearest its playlist start. Each segment is demuxed
+    /// on its own, so a segment read after a wrap has small timestamps again.
+    pub fn anchor_wrapping(&mut self, i: usize, first_pts: f64, wrap: f64) -> Option<f64> {
+        let offset = self.anchor(i, first_pts)?;
+        let start = self.segments.get(i)?.start;
+        if !(wrap.is_finite() && wrap > 0.0) {
+            return Some(offset);
+        }
+        let wraps = ((start - (first_pts + offset)) / wrap).round();
+        Some(offset + wraps * wrap)
+    }
+
     /// The frame number of a frame presented at `pts` seconds (media time) in a segment whose
     /// anchor is `offset`.
     pub fn frame_of(&self, offset: f64, pts: f64) -> i64 {
@@ -268,6 +282,12 @@ mod tests {
         assert_eq!(t.frame_of(off, 1.4 + 51.0 / 25.0), 51);
         // Later segments of the same discontinuity sequence share the anchor.
         assert_eq!(t.anchor(2, 99.0), Some(off));
+        // After a 33-bit wrap, a segment's timestamps start again near 0.
+        let wrap = (1u64 << 33) as f64 / 90_000.0;
+        let late = 1.4 + 4.0 - wrap;
+        let off2 = t.anchor_wrapping(2, late, wrap).expect("anchor");
+        assert_eq!(t.frame_of(off2, late), 100);
+        assert_eq!(t.anchor_wrapping(1, 1.4 + 2.0, wrap), Some(off));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use frameseek_core::hls::playlist::{
 };
 use frameseek_core::hls::segment::{read_segment, SegmentFormat, SegmentMedia};
 use frameseek_core::hls::timeline::{typical_frame_duration, HlsTimeline};
-use frameseek_core::hls::ts::TsOptions;
+use frameseek_core::hls::ts::{TsOptions, TS_TIMESCALE};
 use frameseek_core::{ByteRange, Movie};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -407,7 +407,7 @@ impl Source {
             Failure::new(f.code, format!("segment {}: {}", info.uri, f.message))
         })?;
         drop(bytes);
-        let (offset, frames) = self.number_frames(info, &movie);
+        let (offset, frames) = self.number_frames(info, &movie, format);
         let size = data.len() as u64;
         Ok(Segment {
             sequence: info.sequence,
@@ -422,7 +422,12 @@ impl Source {
 
     /// Places a segment's video frames on the frame grid (fixing the grid from the first
     /// segment read, and the anchor from the first of each discontinuity sequence).
-    fn number_frames(&self, info: &SegmentInfo, movie: &Movie) -> (f64, Vec<u64>) {
+    fn number_frames(
+        &self,
+        info: &SegmentInfo,
+        movie: &Movie,
+        format: SegmentFormat,
+    ) -> (f64, Vec<u64>) {
         let mut tl = self.timeline.borrow_mut();
         let Some(index) = movie.video_track().map(|t| &t.index) else {
             return (info.start, Vec::new());
@@ -435,9 +440,14 @@ impl Source {
         let ts = f64::from(index.timescale().max(1));
         let pts = |k: usize| index.frame_pts(k).unwrap_or(0) as f64 / ts;
         let first = pts(0);
+        // MPEG-TS timestamps wrap every 2^33 ticks of 90 kHz (about 26.5 hours).
+        let wrap = match format {
+            SegmentFormat::Ts => (1u64 << 33) as f64 / f64::from(TS_TIMESCALE),
+            SegmentFormat::Fmp4 => 0.0,
+        };
         let offset = tl
             .position(info.sequence)
-            .and_then(|p| tl.anchor(p, first))
+            .and_then(|p| tl.anchor_wrapping(p, first, wrap))
             .unwrap_or(info.start - first);
         let frames = (0..index.frame_count())
             .map(|k| tl.frame_of(offset, pts(k)).max(0) as u64)
