@@ -126,8 +126,8 @@ impl Drop for ConnectionGuard {
 pub struct AccessInfo {
     /// Request method.
     pub method: http::Method,
-    /// Path and query as received.
-    pub target: String,
+    /// The target as received (its path and query are logged).
+    pub target: http::Uri,
     /// Response status.
     pub status: u16,
     /// When the request arrived.
@@ -181,7 +181,10 @@ impl<B> Drop for MeteredBody<B> {
             target: "frameseek::access",
             "{} {} {} {}B {:.1}ms{}",
             self.info.method,
-            self.info.target,
+            self.info
+                .target
+                .path_and_query()
+                .map_or("/", |p| p.as_str()),
             self.info.status,
             self.sent,
             ms,

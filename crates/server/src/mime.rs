@@ -3,11 +3,18 @@
 
 /// The Content-Type for a file name.
 pub fn content_type(name: &str) -> &'static str {
+    // Lower-cased into the stack: no allocation per request.
+    let mut lower = [0u8; 8];
     let ext = match name.rsplit_once('.') {
-        Some((_, ext)) => ext.to_ascii_lowercase(),
-        None => return "application/octet-stream",
+        Some((_, ext)) if ext.len() <= lower.len() => {
+            let lower = &mut lower[..ext.len()];
+            lower.copy_from_slice(ext.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).unwrap_or("")
+        }
+        _ => return "application/octet-stream",
     };
-    match ext.as_str() {
+    match ext {
         "mp4" | "m4v" => "video/mp4",
         "m4a" => "audio/mp4",
         "m4s" => "video/iso.segment",

@@ -139,7 +139,16 @@ fn satisfy(specs: &[Spec], len: u64) -> RangeDecision {
 
 /// `Content-Range` value for one part: `bytes first-last/len`.
 pub fn content_range(r: &Range<u64>, len: u64) -> String {
-    format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), len)
+    use std::fmt::Write;
+    let mut value = String::with_capacity(72);
+    let _ = write!(
+        value,
+        "bytes {}-{}/{}",
+        r.start,
+        r.end.saturating_sub(1),
+        len
+    );
+    value
 }
 
 /// `Content-Range` value of a 416: `bytes */len`.

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, RandomState};
 use std::io;
@@ -17,6 +18,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::SystemTime;
 use warp::reply::{Reply, Response};
 
 /// How a kind of resource is cached and typed.
@@ -36,17 +38,22 @@ pub fn serve(
     policy: Policy,
 ) -> Response {
     let len = object.len();
+    let version = object.version();
+    let mut etag = String::with_capacity(version.len() + 2);
+    etag.push('"');
+    etag.push_str(&version);
+    etag.push('"');
     let validators = Validators {
-        etag: format!("\"{}\"", object.version()),
+        etag,
         last_modified: object.modified(),
     };
     let head = method == Method::HEAD;
     let honor_range = match conditional::evaluate(headers, true, &validators) {
         Outcome::Failed => {
-            return with_validators(empty(StatusCode::PRECONDITION_FAILED), &validators, policy)
+            return with_validators(empty(StatusCode::PRECONDITION_FAILED), validators, policy)
         }
         Outcome::NotModified => {
-            return with_validators(empty(StatusCode::NOT_MODIFIED), &validators, policy)
+            return with_validators(empty(StatusCode::NOT_MODIFIED), validators, policy)
         }
         Outcome::Proceed { honor_range } => honor_range,
     };
@@ -89,7 +96,7 @@ pub fn serve(
         },
     };
     set_static(&mut response, header::ACCEPT_RANGES, "bytes");
-    with_validators(response, &validators, policy)
+    with_validators(response, validators, policy)
 }
 
 /// A multipart/byteranges 206 (RFC 9110 section 14.6); the length is computed up front.
@@ -137,12 +144,33 @@ fn boundary() -> String {
     format!("frameseek-{a:016x}{b:016x}")
 }
 
-fn with_validators(mut r: Response, v: &Validators, policy: Policy) -> Response {
-    set(&mut r, header::ETAG, v.etag.clone());
-    set(&mut r, header::LAST_MODIFIED, v.last_modified_header());
+fn with_validators(mut r: Response, v: Validators, policy: Policy) -> Response {
+    if let Some(date) = last_modified(&v) {
+        r.headers_mut().insert(header::LAST_MODIFIED, date);
+    }
+    set(&mut r, header::ETAG, v.etag);
     set_static(&mut r, header::CACHE_CONTROL, policy.cache_control);
     set_static(&mut r, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     r
+}
+
+/// The `Last-Modified` value, formatted once per thread for as long as the same time repeats
+/// (one file asked for again and again, as players do).
+fn last_modified(v: &Validators) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: RefCell<Option<(SystemTime, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match last.as_ref() {
+            Some((t, value)) if *t == v.last_modified => Some(value.clone()),
+            _ => {
+                let value = HeaderValue::try_from(v.last_modified_header()).ok()?;
+                *last = Some((v.last_modified, value.clone()));
+                Some(value)
+            }
+        }
+    })
 }
 
 /// Sets a header to a value made for this response (its allocation becomes the value's).
@@ -167,6 +195,8 @@ fn set_static(r: &mut Response, name: header::HeaderName, value: &'static str) {
 pub fn empty(status: StatusCode) -> Response {
     let mut r = Response::default();
     *r.status_mut() = status;
+    // Room for the validators, caching and CORS headers without growing the map.
+    r.headers_mut().reserve(12);
     r
 }
 
@@ -189,6 +219,7 @@ fn body(head: bool, object: Arc<dyn Object>, pieces: Vec<Piece>) -> Response {
         current: None,
     })
     .into_response();
+    r.headers_mut().reserve(12);
     if let Some(file) = file {
         r.extensions_mut().insert(file);
     }

@@ -134,10 +134,7 @@ impl App {
         let state = &*self.state;
         let start = Instant::now();
         let method = req.method().clone();
-        let target = req
-            .uri()
-            .path_and_query()
-            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+        let target = req.uri().clone();
         let route = route_of(req.uri().path());
         let origin = req.headers().get(http::header::ORIGIN).cloned();
         let response = if CorsPolicy::is_preflight(&method, req.headers()) {

@@ -19,21 +19,26 @@ use encode::{BodyLen, Framing};
 use http::Method;
 use http_body::Body;
 use rewind::Rewind;
+use std::future::Future;
+use std::pin::Pin;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 /// Initial size of a connection's read buffer (grown up to `parse::MAX_HEAD` for a head).
 const READ_BUFFER: usize = 4096;
 
 /// Serves one connection: on this loop while requests are simple, then on hyper.
 pub(crate) async fn serve(stream: TcpStream, app: App, stop: watch::Receiver<bool>) {
+    let mut on_stop = stop.clone();
     let mut conn = Conn {
         stream,
         buf: BytesMut::with_capacity(READ_BUFFER),
         app,
         stop,
+        timer: Box::pin(tokio::time::sleep(HEADER_TIMEOUT)),
+        stopping: Box::pin(async move { stopped(&mut on_stop).await }),
     };
     if let Next::Hyper = conn.run().await {
         let Conn {
@@ -41,6 +46,7 @@ pub(crate) async fn serve(stream: TcpStream, app: App, stop: watch::Receiver<boo
             buf,
             app,
             stop,
+            ..
         } = conn;
         serve_hyper(Rewind::new(buf.freeze(), stream), app, stop).await;
     }
@@ -52,6 +58,11 @@ struct Conn {
     buf: BytesMut,
     app: App,
     stop: watch::Receiver<bool>,
+    /// The header timeout, moved forward for each request head (later deadlines only
+    /// update the registered timer; no new registration per request).
+    timer: Pin<Box<Sleep>>,
+    /// Resolves once shutdown begins; registered once per connection.
+    stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
 }
 
 /// How a connection goes on.
@@ -86,7 +97,7 @@ impl Conn {
     /// Reads until the buffer starts with a whole request head. The header timeout runs
     /// from the first wait; an idle connection closes when shutdown begins.
     async fn read_head(&mut self) -> Result<(http::Request<parse::NoBody>, bool), Next> {
-        let deadline = Instant::now() + HEADER_TIMEOUT;
+        self.timer.as_mut().reset(Instant::now() + HEADER_TIMEOUT);
         loop {
             if !self.buf.is_empty() {
                 match parse::parse(&self.buf) {
@@ -107,11 +118,12 @@ impl Conn {
                     Ok(0) | Err(_) => return Err(Next::Close),
                     Ok(_) => {}
                 },
-                () = tokio::time::sleep_until(deadline) => {
+                () = self.timer.as_mut() => {
                     tracing::debug!("read header from client timeout");
                     return Err(Next::Close);
                 }
-                () = stopped(&mut self.stop), if idle => return Err(Next::Close),
+                // Polled to completion at most once: the connection closes right after.
+                () = self.stopping.as_mut(), if idle => return Err(Next::Close),
             }
         }
     }

@@ -8,6 +8,7 @@ use crate::path::SafePath;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use std::collections::HashSet;
+use std::fmt::Write;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
@@ -235,7 +236,9 @@ impl Object for LocalFile {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        format!("{:x}-{:x}", self.len, nanos)
+        let mut version = String::with_capacity(48);
+        let _ = write!(version, "{:x}-{:x}", self.len, nanos);
+        version
     }
     fn read_at(&self, offset: u64, len: usize) -> io::Result<Bytes> {
         let mut buf = vec![0u8; len];
