@@ -20,6 +20,10 @@ use tokio::net::TcpStream;
 /// download does not keep its worker from the others (as the read stream does).
 const YIELD_EVERY: u64 = 1024 * 1024;
 
+/// Most bytes one sendfile call is asked for (nginx's `sendfile_max_chunk` default is
+/// 2 MiB): each [`CHUNK`] of it is first checked to be in memory.
+const SENDFILE_MAX: u64 = 2 * 1024 * 1024;
+
 /// Writes all of `data`, waiting for the socket when it is full.
 ///
 /// Not with MSG_MORE, although that would put a head and the start of its body into one
@@ -53,21 +57,33 @@ pub(super) async fn send_file(
                 metered.count_sent(bytes.len() as u64);
             }
             Piece::Range(range) => {
+                let Some((fd, start)) = object.file_extent() else {
+                    return Err(io::Error::other("object has no file"));
+                };
                 let mut pos = range.start;
                 while pos < range.end {
-                    let n = (range.end - pos).min(CHUNK as u64);
-                    let Some((fd, start)) = object.file_extent() else {
-                        return Err(io::Error::other("object has no file"));
-                    };
-                    if in_memory(fd, start + pos) {
-                        sendfile(stream, fd, start + pos, n, metered).await?;
+                    // The longest run of chunks whose first pages are in memory, up to
+                    // SENDFILE_MAX: one sendfile call for it.
+                    let mut run = 0;
+                    while run < SENDFILE_MAX && pos + run < range.end {
+                        if !in_memory(fd, start + pos + run) {
+                            break;
+                        }
+                        run = (run + CHUNK as u64).min(range.end - pos);
+                    }
+                    let run = run.min(SENDFILE_MAX);
+                    if run > 0 {
+                        sendfile(stream, fd, start + pos, run, metered).await?;
+                        pos += run;
+                        since_yield += run;
                     } else {
+                        let n = (range.end - pos).min(CHUNK as u64);
                         let bytes = read_blocking(object, pos, n as usize).await?;
                         send_all(stream, &bytes).await?;
                         metered.count_sent(n);
+                        pos += n;
+                        since_yield += n;
                     }
-                    pos += n;
-                    since_yield += n;
                     if since_yield >= YIELD_EVERY {
                         since_yield = 0;
                         tokio::task::yield_now().await;
