@@ -1,5 +1,6 @@
 // Test support: the range server over the fixtures and web/dist, and headless Chromium
 // (Debian's, through playwright-core) on a harness page that has frameseek loaded.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,11 @@ export async function setup({ mediaDir = fixtures, server: serverOpts = {} } = {
   await page.waitForFunction(() => window.harnessReady === true || window.harnessError, null, { timeout: 30000 });
   const failed = await page.evaluate(() => window.harnessError);
   if (failed) throw new Error(`harness failed to load: ${failed}`);
+  return environment(server, browser, page, errors);
+}
+
+/** What the setup functions return: `media(file, query)` names a fixture's URL; `close()` ends it all. */
+export function environment(server, browser, page, errors) {
   return {
     server,
     browser,
@@ -85,4 +91,29 @@ export function rng(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The server binary the end-to-end tests run (`scripts/build` makes it; `$FRAMESEEK_BIN` overrides). */
+export const frameseekBin = process.env.FRAMESEEK_BIN ?? join(root, 'target', 'release', 'frameseek');
+
+/** Starts `frameseek serve ARGS --port 0` (RUST_LOG=warn); resolves with { url, child } once it listens. */
+export function serveFrameseek(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(frameseekBin, ['serve', ...args, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: 'warn' },
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      process.stderr.write(d);
+    });
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.on('exit', (code) => reject(new Error(`frameseek serve exited (${code}): ${err}`)));
+  });
 }

@@ -3,15 +3,13 @@
 // save PNG) and the markers list. Screenshots go to target/e2e-screenshots/ (look at them).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtures, root } from './browser.mjs';
+import { fixtures, frameseekBin as bin, root, serveFrameseek } from './browser.mjs';
 import { launch, shots } from './player-util.mjs';
 
 const FILES = ['h264_aac.mp4', 'h264_faststart.mp4', 'vp9.mp4', 'h264_rotated.mp4', 'hevc.mp4'];
-const bin = join(root, 'target', 'release', 'frameseek');
 
 let dir;
 let server;
@@ -20,23 +18,6 @@ let browser;
 let page;
 const errors = [];
 
-/** Starts `frameseek serve` on a copy of some fixtures; resolves with its URL. */
-function serve(media, cache) {
-  const child = spawn(bin, ['serve', media, '--host', '127.0.0.1', '--port', '0', '--web-dir', join(root, 'web', 'dist'), '--cache-dir', cache], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`frameseek serve exited (${code}): ${err}`)));
-  });
-}
 
 /** The barcode of the frame on the demo player's canvas. */
 const barcode = () =>
@@ -58,7 +39,7 @@ describe('demo page', () => {
     dir = mkdtempSync(join(tmpdir(), 'frameseek-demo-'));
     mkdirSync(join(dir, 'media'));
     for (const f of FILES) copyFileSync(join(fixtures, f), join(dir, 'media', f));
-    ({ child: server, url } = await serve(join(dir, 'media'), join(dir, 'cache')));
+    ({ child: server, url } = await serveFrameseek([join(dir, 'media'), '--host', '127.0.0.1', '--web-dir', join(root, 'web', 'dist'), '--cache-dir', join(dir, 'cache')]));
     browser = await launch();
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
     page = await context.newPage();
@@ -188,17 +169,32 @@ describe('demo page', () => {
     await page.waitForFunction(() => !document.querySelector('media-controller') && document.getElementById('player').controls);
   });
 
-  test('filter; an HEVC file reports an error in the player', async () => {
+  test('filter; an HEVC file plays through the transcoded rendition of the server', { timeout: 120000 }, async () => {
     await page.fill('#filter', 'vp9');
     assert.equal(await page.locator('.card').count(), 1);
     await page.fill('#filter', 'hevc');
     await page.locator('.card', { hasText: 'hevc.mp4' }).click();
-    await page.waitForFunction(() => document.getElementById('player').error !== null, null, { timeout: 15000 });
-    const e = await page.evaluate(() => ({ code: document.getElementById('player').error.code, shown: !document.getElementById('player').shadowRoot.querySelector('[part="error"]').hidden }));
-    assert.equal(e.shown, true);
-    assert.ok(e.code >= 3, `error code ${e.code}`);
+    await page.waitForFunction(
+      () => {
+        const p = document.getElementById('player');
+        return p.error !== null || (p.readyState >= 2 && p.info?.transcodedFrom);
+      },
+      null,
+      { timeout: 60000 },
+    );
+    const state = await page.evaluate(async () => {
+      const p = document.getElementById('player');
+      if (p.error) return { error: p.error.message };
+      p.currentTime = 1.0;
+      await new Promise((r) => p.addEventListener('seeked', r, { once: true }));
+      return { from: p.info.transcodedFrom.url, frame: p.currentFrame, codec: p.info.codec };
+    });
+    assert.equal(state.error, undefined, `player error: ${state.error}`);
+    assert.ok(state.from.endsWith('/media/hevc.mp4'), JSON.stringify(state));
+    assert.ok(state.codec.startsWith('avc1.'), state.codec);
+    assert.equal(await barcode(), state.frame, 'the frame on screen is the frame the player reports');
     await page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
-    await page.screenshot({ path: join(shots, 'demo-hevc-error.png') });
+    await page.screenshot({ path: join(shots, 'demo-hevc-transcoded.png') });
     await page.fill('#filter', '');
     assert.equal(await page.locator('.card').count(), FILES.length);
     assert.deepEqual(errors.filter((e) => !/hevc|hvc1|unsupported/i.test(e)), [], 'no page errors');

@@ -4,15 +4,14 @@
 // Needs target/release/frameseek (scripts/build) and web/node_modules (npm ci in web/).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtures, launchChromium, manifest, root } from './browser.mjs';
+import { fixtures, frameseekBin as bin, launchChromium, manifest, root, serveFrameseek } from './browser.mjs';
 
 const require = createRequire(join(root, 'web', 'package.json'));
-const bin = process.env.FRAMESEEK_BIN ?? join(root, 'target', 'release', 'frameseek');
 
 function tryRequire(name) {
   try {
@@ -100,23 +99,6 @@ const PAGE = `<!doctype html>
   });
 </script>`;
 
-/** Starts `frameseek serve`; resolves with { url, child }. */
-function serve(media, web, cache) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      bin,
-      ['serve', media, '--port', '0', '--web-dir', web, '--cache-dir', cache, '--hls-segment', '2'],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
-    );
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve({ url: m[1], child });
-    });
-    child.on('exit', (code) => reject(new Error(`frameseek serve exited (${code})`)));
-  });
-}
 
 async function get(url) {
   const r = await fetch(url);
@@ -181,7 +163,7 @@ describe('server HLS with real clients', { skip }, () => {
       encoding: 'utf8',
     });
     assert.equal(pack.status, 0, `frameseek pack: ${pack.stderr}`);
-    server = await serve(media, web, join(dir, 'cache'));
+    server = await serveFrameseek([media, '--web-dir', web, '--cache-dir', join(dir, 'cache'), '--hls-segment', '2']);
     const list = JSON.parse(await get(`${server.url}/api/videos?limit=500`));
     for (const v of list.videos) ids.set(v.path, v.id);
     browser = await launchChromium();

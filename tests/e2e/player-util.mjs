@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS, fixtures, root } from './browser.mjs';
+import { CHROMIUM_ARGS, environment, fixtures, root } from './browser.mjs';
 import { startServer } from './range-server.mjs';
 
 const require = createRequire(join(root, 'web', 'package.json'));
@@ -49,18 +49,5 @@ export async function setupPlayer({ server: serverOpts = {}, routes = {}, viewpo
   await page.waitForFunction(() => window.harnessReady === true || window.harnessError, null, { timeout: 30000 });
   const failed = await page.evaluate(() => window.harnessError);
   if (failed) throw new Error(`player page failed to load: ${failed}`);
-  return {
-    server,
-    browser,
-    page,
-    errors,
-    media: (file, query = {}) => {
-      const q = new URLSearchParams(query).toString();
-      return `${server.url}/media/${file}${q ? `?${q}` : ''}`;
-    },
-    close: async () => {
-      await browser.close();
-      await server.close();
-    },
-  };
+  return environment(server, browser, page, errors);
 }

@@ -6,15 +6,14 @@
 // Needs target/release/frameseek (scripts/build; or $FRAMESEEK_BIN) and web/node_modules.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtures, launchChromium, root } from './browser.mjs';
+import { fixtures, frameseekBin as bin, launchChromium, root, serveFrameseek } from './browser.mjs';
 
 const require = createRequire(join(root, 'web', 'package.json'));
-const bin = process.env.FRAMESEEK_BIN ?? join(root, 'target', 'release', 'frameseek');
 let hlsJsPath = null;
 try {
   hlsJsPath = require.resolve('hls.js/dist/hls.min.js');
@@ -105,21 +104,6 @@ const PAGE = `<!doctype html>
   };
 </script>`;
 
-function serve(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['serve', ...args, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, RUST_LOG: 'warn' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve({ url: m[1], child });
-    });
-    child.on('exit', (code) => reject(new Error(`frameseek serve exited (${code})`)));
-  });
-}
 
 async function json(url, init) {
   const r = await fetch(url, init);
@@ -167,7 +151,7 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
     writeFileSync(join(web, 'index.html'), PAGE);
     // The frameseek package, for the browser-module tests on the same server.
     cpSync(join(root, 'web', 'dist'), join(web, 'dist'), { recursive: true });
-    server = await serve([
+    server = await serveFrameseek([
       media, '--web-dir', web, '--cache-dir', join(dir, 'cache'), '--hls-segment', '1',
       '--live', 'cam=testsrc', '--live-segment', '1', '--live-window', '4',
     ]);
