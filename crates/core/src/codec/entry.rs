@@ -477,7 +477,7 @@ pub(crate) mod tests {
         assert_eq!(c.codec, "avc3.64000d");
         assert_eq!(video(&c), (320, 240, (4, 3), 427, 240));
 
-        // An SPS h264-reader rejects falls back to square pixels.
+        // An SPS that does not parse falls back to square pixels.
         let mut avcc = hex(h264_t::AVCC_VUI_4_3);
         avcc[8] = 0x68; // NAL type 8: not an SPS
         let mut e = visual_fields();
