@@ -109,7 +109,8 @@ impl TrackIndex {
                 shown.push(i as u32);
             }
         }
-        shown.sort_by_key(|&i| (pts[i as usize], i));
+        // Stable: frames with equal times stay in decode order.
+        crate::sort::sort_by_key(&mut shown, |&i| crate::sort::signed_key(pts[i as usize]));
         let mut frame_of = vec![u32::MAX; n];
         for (k, &i) in shown.iter().enumerate() {
             frame_of[i as usize] = k as u32;

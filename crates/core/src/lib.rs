@@ -22,6 +22,7 @@ pub mod index;
 pub mod mp4;
 pub mod plan;
 pub mod probe;
+pub mod sort;
 
 pub use codec::{is_decoder_start, CodecConfig, TrackKind};
 pub use error::{Error, ErrorKind, Result};
