@@ -22,5 +22,10 @@ pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod video;
 
+/// talc instead of std's dlmalloc: ~6 KB less WebAssembly (docs/bench.md, "Module size").
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(target_arch = "wasm32")]
 pub use video::{open_video, FrameStream, Video};
