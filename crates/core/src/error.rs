@@ -60,27 +60,47 @@ pub enum ErrorKind {
     },
 }
 
-/// An error with the byte offset in the source where it was detected.
+/// What went wrong and where: the fields of an [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct ErrorInfo {
     /// What went wrong.
     pub kind: ErrorKind,
     /// Byte offset in the source file (or playlist) where it was found.
     pub offset: u64,
 }
 
+/// An error with the byte offset in the source where it was detected. Its fields
+/// ([`ErrorInfo`]: `kind`, `offset`) are read through `Deref`; the error itself is one
+/// pointer, so that a `Result` carrying it stays small: every `?` in the parsers moves it,
+/// and a 40-byte error made those moves a large part of the browser module's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(Box<ErrorInfo>);
+
+impl std::ops::Deref for Error {
+    type Target = ErrorInfo;
+
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
 impl Error {
     /// Builds an error at `offset`.
+    #[cold]
+    #[inline(never)]
     pub fn new(kind: ErrorKind, offset: u64) -> Self {
-        Self { kind, offset }
+        Self(Box::new(ErrorInfo { kind, offset }))
     }
 
     /// Shorthand for [`ErrorKind::Truncated`].
+    #[cold]
+    #[inline(never)]
     pub fn truncated(what: &'static str, offset: u64) -> Self {
         Self::new(ErrorKind::Truncated { what }, offset)
     }
 
     /// Shorthand for [`ErrorKind::Invalid`].
+    #[cold]
     pub fn invalid(what: &'static str, why: impl Into<String>, offset: u64) -> Self {
         Self::new(
             ErrorKind::Invalid {
@@ -92,6 +112,8 @@ impl Error {
     }
 
     /// Shorthand for [`ErrorKind::TooLarge`].
+    #[cold]
+    #[inline(never)]
     pub fn too_large(what: &'static str, claimed: u64, limit: u64, offset: u64) -> Self {
         Self::new(
             ErrorKind::TooLarge {
@@ -104,6 +126,7 @@ impl Error {
     }
 
     /// Shorthand for [`ErrorKind::Unsupported`].
+    #[cold]
     pub fn unsupported(what: impl Into<String>, offset: u64) -> Self {
         Self::new(ErrorKind::Unsupported { what: what.into() }, offset)
     }

@@ -25,7 +25,7 @@ pub mod probe;
 pub mod sort;
 
 pub use codec::{is_decoder_start, CodecConfig, TrackKind};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorInfo, ErrorKind, Result};
 pub use index::{Sample, TrackIndex};
 pub use mp4::{read_movie, Container, Movie, Mp4Reader, Need, Track};
 pub use plan::{

@@ -644,9 +644,9 @@ pub(crate) mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            (err.kind, err.offset),
+            (&err.kind, err.offset),
             (
-                ErrorKind::Missing { what: "avcC" },
+                &ErrorKind::Missing { what: "avcC" },
                 1008 + VISUAL_FIELDS as u64
             )
         );
