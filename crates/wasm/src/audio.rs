@@ -5,12 +5,12 @@
 //! JavaScript (`web/src/player/audio.js`), which keeps this module small.
 
 use crate::error::{Failure, Result};
+use crate::task::promise;
 use crate::video::Video;
 use frameseek_core::plan::coalesce;
 use frameseek_core::{ByteRange, Movie, PlanOptions, TrackIndex};
 use js_sys::{Float64Array, Object, Promise, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 /// Samples returned by one `audioChunks` call at most (about 40 s of 48 kHz AAC).
 const MAX_SAMPLES: usize = 2048;
@@ -156,7 +156,7 @@ impl Video {
         let planned = self
             .with_movie(|reader, movie| plan(movie, from, to).map(|p| (reader.clone(), p)))
             .and_then(|r| r);
-        future_to_promise(async move {
+        promise(async move {
             let (reader, (ts, wanted, ranges, next)) = planned.map_err(|e| e.to_js())?;
             reader.prefetch(&ranges);
             let total: usize = wanted.iter().map(|w| w.size as usize).sum();

@@ -162,7 +162,7 @@ impl Decoder {
             closed: Cell::new(false),
         });
         let task = Rc::clone(&this);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let r = match codec {
                 Ok(c) => supported_config(&c, hardware.as_deref()).await,
                 Err(e) => Err(e),

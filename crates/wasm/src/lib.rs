@@ -18,6 +18,8 @@ pub mod info;
 #[cfg(target_arch = "wasm32")]
 pub mod reader;
 #[cfg(target_arch = "wasm32")]
+pub mod task;
+#[cfg(target_arch = "wasm32")]
 pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod video;

@@ -130,7 +130,7 @@ impl Reader {
             return;
         };
         let this = Rc::clone(self);
-        wasm_bindgen_futures::spawn_local(async move { this.run_fetch(start, id).await });
+        crate::task::spawn(async move { this.run_fetch(start, id).await });
     }
 
     /// Fills span `(start, id)`, retrying transient failures and resuming after the bytes

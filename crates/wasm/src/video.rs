@@ -8,6 +8,7 @@ use crate::error::{Failure, Result};
 use crate::fetch::Target;
 use crate::notify::Notify;
 use crate::reader::{Reader, ReaderOptions};
+use crate::task::promise;
 use frameseek_core::codec::is_decoder_start;
 use frameseek_core::{
     plan_frame_where, plan_frames_where, ByteRange, FramePlan, GopPlan, MediaInfo, Movie,
@@ -17,7 +18,6 @@ use js_sys::{Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::VideoFrame;
 
 /// Default bound of the first request (`headBytes`): the moov of about half an hour of 30 fps
@@ -211,7 +211,7 @@ pub struct Video {
 #[wasm_bindgen(js_name = openVideo)]
 pub fn open_video(url: String, opts: JsValue) -> Promise {
     let opts = Options::parse(url, &opts);
-    future_to_promise(async move {
+    promise(async move {
         match open(opts).await {
             Ok(inner) => Ok(Video {
                 inner: Rc::new(inner),
@@ -304,7 +304,7 @@ impl Video {
     #[wasm_bindgen(js_name = frameAt)]
     pub fn frame_at(&self, k: f64) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             match frame_at(inner, k).await {
                 Ok(f) => Ok(f.into()),
                 Err(e) => Err(e.to_js()),
@@ -361,7 +361,7 @@ impl Video {
         let state = Rc::new(StreamState::default());
         let sink = Rc::new(Sink::default());
         let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let (inner, sink, state) = task;
             let r = stream_frames(&inner, &frames, &sink, &state, ahead).await;
             *state.result.borrow_mut() = Some(r);
@@ -424,7 +424,7 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
             Rc::clone(&done),
             Rc::clone(decoder),
         );
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let _guard = decoder.lock().await;
             let r = match inner.video() {
                 Ok((index, _)) => {
@@ -535,7 +535,7 @@ impl FrameStream {
             Rc::clone(&self.sink),
             Rc::clone(&self.state),
         );
-        future_to_promise(async move {
+        promise(async move {
             loop {
                 let changed = inner.notify.changed();
                 if let Some((_, frame)) = sink.take() {
