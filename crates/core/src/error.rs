@@ -3,6 +3,7 @@
 //! Input comes from the network, so every failure names what went wrong and the byte offset
 //! in the source where it was found; nothing in core panics on input.
 
+use crate::text;
 use std::fmt;
 
 /// What went wrong, without the position (see [`Error`]).
@@ -132,39 +133,59 @@ impl Error {
     }
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ErrorKind {
+    /// The description, e.g. `truncated stsz box` (built without `core::fmt`, see [`crate::text`]).
+    pub fn message(&self) -> String {
         match self {
-            ErrorKind::Truncated { what } => write!(f, "truncated {what}"),
-            ErrorKind::Invalid { what, why } => write!(f, "invalid {what}: {why}"),
+            ErrorKind::Truncated { what } => text!["truncated ", what],
+            ErrorKind::Invalid { what, why } => text!["invalid ", what, ": ", why],
             ErrorKind::TooLarge {
                 what,
                 claimed,
                 limit,
-            } => {
-                write!(
-                    f,
-                    "{what} too large: {claimed} (at most {limit} fits the input)"
-                )
-            }
-            ErrorKind::NotMp4 => write!(f, "not an MP4/MOV file"),
-            ErrorKind::Missing { what } => write!(f, "missing {what}"),
-            ErrorKind::Unsupported { what } => write!(f, "unsupported: {what}"),
-            ErrorKind::NoTrack { kind } => write!(f, "no {kind} track"),
-            ErrorKind::FrameOutOfRange { frame, count } => {
-                write!(
-                    f,
-                    "frame {frame} out of range (the track has {count} frames)"
-                )
-            }
-            ErrorKind::Usage { why } => write!(f, "{why}"),
+            } => text![
+                what,
+                " too large: ",
+                claimed,
+                " (at most ",
+                limit,
+                " fits the input)"
+            ],
+            ErrorKind::NotMp4 => "not an MP4/MOV file".into(),
+            ErrorKind::Missing { what } => text!["missing ", what],
+            ErrorKind::Unsupported { what } => text!["unsupported: ", what],
+            ErrorKind::NoTrack { kind } => text!["no ", kind, " track"],
+            ErrorKind::FrameOutOfRange { frame, count } => text![
+                "frame ",
+                frame,
+                " out of range (the track has ",
+                count,
+                " frames)"
+            ],
+            ErrorKind::Usage { why } => why.clone(),
         }
+    }
+}
+
+impl Error {
+    /// The description with its position, e.g. `truncated stsz box at byte 1234` (what
+    /// `Display` shows).
+    pub fn message(&self) -> String {
+        let mut s = self.kind.message();
+        s += &text![" at byte ", self.offset];
+        s
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.kind, self.offset)
+        f.write_str(&self.message())
     }
 }
 

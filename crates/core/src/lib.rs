@@ -23,6 +23,7 @@ pub mod mp4;
 pub mod plan;
 pub mod probe;
 pub mod sort;
+pub mod text;
 
 pub use codec::{is_decoder_start, CodecConfig, TrackKind};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};

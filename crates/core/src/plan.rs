@@ -33,7 +33,7 @@ impl ByteRange {
 
     /// The `Range` header value, `bytes=a-b` (inclusive end). Never open-ended.
     pub fn header_value(&self) -> String {
-        format!("bytes={}-{}", self.start, self.end.saturating_sub(1))
+        crate::text!["bytes=", self.start, "-", self.end.saturating_sub(1)]
     }
 }
 

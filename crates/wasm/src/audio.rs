@@ -8,6 +8,7 @@ use crate::error::{Failure, Result};
 use crate::task::promise;
 use crate::video::Video;
 use frameseek_core::plan::coalesce;
+use frameseek_core::text;
 use frameseek_core::{ByteRange, Movie, PlanOptions, TrackIndex};
 use js_sys::{Float64Array, Object, Promise, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -91,10 +92,13 @@ fn plan(movie: &Movie, from: f64, to: f64) -> Result<Plan> {
         if end > index.file_size() {
             return Err(Failure::new(
                 "truncated",
-                format!(
-                    "audio sample {i} at byte {} lies past the end of the file",
-                    s.offset
-                ),
+                text![
+                    "audio sample ",
+                    i,
+                    " at byte ",
+                    s.offset,
+                    " lies past the end of the file"
+                ],
             ));
         }
         bytes += u64::from(s.size);
@@ -138,7 +142,7 @@ impl Video {
                         set(&o, "description", Uint8Array::from(&d[..]));
                     }
                 }
-                Err(e) => set(&o, "codecError", e.to_string()),
+                Err(e) => set(&o, "codecError", e.message()),
             }
             Some(o)
         })?;

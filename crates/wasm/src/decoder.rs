@@ -5,6 +5,7 @@
 use crate::error::{Failure, Result};
 use crate::notify::Notify;
 use crate::reader::Reader;
+use frameseek_core::text;
 use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
 use js_sys::Uint8Array;
 use std::cell::{Cell, RefCell};
@@ -325,7 +326,7 @@ impl Decoder {
             let Some(s) = index.sample(i) else {
                 return Err(Failure::new(
                     "invalid",
-                    format!("sample {i} is not in the index"),
+                    text!["sample ", i, " is not in the index"],
                 ));
             };
             let end = s.offset.saturating_add(u64::from(s.size));
@@ -370,14 +371,14 @@ impl Decoder {
                 .ok_or_else(|| {
                     Failure::new(
                         "usage",
-                        format!("sample {i} left the cache before decoding"),
+                        text!["sample ", i, " left the cache before decoding"],
                     )
                 })?
                 .map_err(|e| Failure::from_js("decode", "building an EncodedVideoChunk", &e))?;
             decoder.decode(&chunk).map_err(|e| {
                 self.error_or(Failure::from_js(
                     "decode",
-                    &format!("decoding sample {i}"),
+                    &text!["decoding sample ", i],
                     &e,
                 ))
             })?;
@@ -454,14 +455,21 @@ async fn supported_config(c: &CodecConfig, hardware: Option<&str>) -> Result<Vid
     Err(Failure::new(
         "unsupported-codec",
         match last_err {
-            Some(e) => format!(
-                "this browser cannot decode {} ({name}): {}",
-                c.codec, e.message
-            ),
-            None => format!(
-                "this browser cannot decode {} ({name}) with WebCodecs",
-                c.codec
-            ),
+            Some(e) => text![
+                "this browser cannot decode ",
+                c.codec,
+                " (",
+                name,
+                "): ",
+                e.message
+            ],
+            None => text![
+                "this browser cannot decode ",
+                c.codec,
+                " (",
+                name,
+                ") with WebCodecs"
+            ],
         },
     ))
 }

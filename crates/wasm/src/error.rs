@@ -40,12 +40,12 @@ impl Failure {
             .map(|e| String::from(e.message()))
             .or_else(|| err.as_string())
             .unwrap_or_else(|| "unknown error".into());
-        Self::new(code, format!("{what}: {detail}"))
+        Self::new(code, frameseek_core::text![what, ": ", detail])
     }
 
     /// The JavaScript `Error` for this failure.
     pub fn to_js(&self) -> JsValue {
-        let e = js_sys::Error::new(&format!("frameseek: {}", self.message));
+        let e = js_sys::Error::new(&frameseek_core::text!["frameseek: ", self.message]);
         let _ = js_sys::Reflect::set(&e, &"code".into(), &self.code.into());
         e.into()
     }
@@ -70,7 +70,7 @@ impl From<frameseek_core::Error> for Failure {
             ErrorKind::FrameOutOfRange { .. } => "out-of-range",
             ErrorKind::Usage { .. } => "usage",
         };
-        Self::new(code, e.to_string())
+        Self::new(code, e.message())
     }
 }
 

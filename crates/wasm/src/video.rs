@@ -10,6 +10,7 @@ use crate::notify::Notify;
 use crate::reader::{Reader, ReaderOptions};
 use crate::task::promise;
 use frameseek_core::codec::is_decoder_start;
+use frameseek_core::text;
 use frameseek_core::{
     plan_frame_where, plan_frames_where, ByteRange, FramePlan, GopPlan, MediaInfo, Movie,
     Mp4Reader, Need, PlanOptions, TrackIndex,
@@ -193,7 +194,13 @@ impl Inner {
             let k = k as u64;
             return Err(Failure::new(
                 "out-of-range",
-                format!("frame {k} out of range (the video has {count} frames)"),
+                text![
+                    "frame ",
+                    k,
+                    " out of range (the video has ",
+                    count,
+                    " frames)"
+                ],
             ));
         }
         Ok(k as usize)
@@ -240,7 +247,7 @@ async fn open(opts: Options) -> Result<Inner> {
         let codec = vt.codec.clone().map_err(|e| {
             Failure::new(
                 "unsupported-codec",
-                format!("cannot read the video codec configuration: {e}"),
+                text!["cannot read the video codec configuration: ", e.message()],
             )
         });
         Some((
@@ -281,7 +288,7 @@ async fn read_header(reader: &Rc<Reader>) -> Result<Movie> {
         if last == Some((range, end)) {
             return Err(Failure::new(
                 "invalid",
-                format!("the MP4 reader made no progress at byte {}", range.start),
+                text!["the MP4 reader made no progress at byte ", range.start],
             ));
         }
         last = Some((range, end));
@@ -447,7 +454,7 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
             r?;
             return Err(Failure::new(
                 "decode",
-                format!("the decoder did not output frame {k}"),
+                text!["the decoder did not output frame ", k],
             ));
         }
         changed.await;
@@ -510,7 +517,7 @@ async fn stream_frames(
             if !stop() {
                 return Err(Failure::new(
                     "decode",
-                    format!("the decoder did not output frame {k}"),
+                    text!["the decoder did not output frame ", k],
                 ));
             }
         }

@@ -4,6 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::mp4::cursor::Cursor;
+use crate::text;
+use crate::text::hex;
 
 /// What an `esds` box describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +104,7 @@ pub fn parse_esds(data: &[u8], base: u64) -> Result<EsdsConfig<'_>> {
     if tag != DECODER_CONFIG_TAG {
         return Err(Error::invalid(
             "esds",
-            format!("descriptor tag {tag:#04x}"),
+            text!["descriptor tag 0x", hex(tag, 2)],
             at,
         ));
     }
@@ -206,14 +208,14 @@ pub fn parse_mp4a(esds: &[u8], base: u64) -> Result<Mp4aConfig> {
         _ => None,
     };
     let codec = match (oti, asc) {
-        (0x40, Some(asc)) => format!("mp4a.40.{}", asc.object_type),
+        (0x40, Some(asc)) => text!["mp4a.40.", asc.object_type],
         (0x40, None) => "mp4a.40".to_string(),
         (0x69 | 0x6b, _) => "mp3".to_string(),
         (0xa5, _) => "ac-3".to_string(),
         (0xa6, _) => "ec-3".to_string(),
         (0xad, _) => "opus".to_string(),
         (0xdd, _) => "vorbis".to_string(),
-        _ => format!("mp4a.{oti:02X}"),
+        _ => text!["mp4a.", hex(oti, 2).upper()],
     };
     Ok(Mp4aConfig {
         codec,

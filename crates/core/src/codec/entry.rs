@@ -6,6 +6,7 @@ use super::{aac, av1, h264, hevc, vp9, AudioParams, CodecConfig, TrackKind, Vide
 use crate::error::{Error, ErrorKind, Result};
 use crate::mp4::boxes::{find_child, BoxHeader, Children, FourCC};
 use crate::mp4::cursor::Cursor;
+use crate::text;
 
 /// Bytes of a VisualSampleEntry before its child boxes.
 const VISUAL_FIELDS: usize = 78;
@@ -18,7 +19,7 @@ pub fn parse(header: &BoxHeader, payload: &[u8], kind: TrackKind) -> Result<Code
     let base = header.payload_offset();
     if matches!(&fourcc.0, b"encv" | b"enca") {
         return Err(Error::unsupported(
-            format!("encrypted track ({fourcc})"),
+            text!["encrypted track (", fourcc, ")"],
             base,
         ));
     }
@@ -109,7 +110,7 @@ fn visual(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
             let (p, off) = required(kids, at, b"avcC", "avcC")?;
             let avc = h264::parse_avcc(p, off)?;
             (
-                format!("{fourcc}.{}", avc.profile_level),
+                text![fourcc, ".", avc.profile_level],
                 Some(p.to_vec()),
                 avc.sar,
             )
@@ -117,18 +118,18 @@ fn visual(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
         b"hvc1" | b"hev1" => {
             let (p, off) = required(kids, at, b"hvcC", "hvcC")?;
             (
-                format!("{fourcc}.{}", hevc::parse_hvcc(p, off)?),
+                text![fourcc, ".", hevc::parse_hvcc(p, off)?],
                 Some(p.to_vec()),
                 None,
             )
         }
         b"vp09" => {
             let (p, off) = required(kids, at, b"vpcC", "vpcC")?;
-            (format!("vp09.{}", vp9::parse_vpcc(p, off)?), None, None)
+            (text!["vp09.", vp9::parse_vpcc(p, off)?], None, None)
         }
         b"av01" => {
             let (p, off) = required(kids, at, b"av1C", "av1C")?;
-            (format!("av01.{}", av1::parse_av1c(p, off)?), None, None)
+            (text!["av01.", av1::parse_av1c(p, off)?], None, None)
         }
         b"vp08" => ("vp8".to_string(), None, None),
         _ => (fourcc.as_string(), None, None),

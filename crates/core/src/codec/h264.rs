@@ -5,6 +5,8 @@
 use super::bits::{unescape, Bits};
 use crate::error::{Error, Result};
 use crate::mp4::cursor::Cursor;
+use crate::text;
+use crate::text::hex;
 
 /// What the `avcC` record says about a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +27,7 @@ pub fn parse_avcc(data: &[u8], base: u64) -> Result<AvcConfig> {
     if version != 1 {
         return Err(Error::invalid(
             "avcC",
-            format!("configurationVersion {version}"),
+            text!["configurationVersion ", version],
             version_at,
         ));
     }
@@ -46,7 +48,7 @@ pub fn parse_avcc(data: &[u8], base: u64) -> Result<AvcConfig> {
     // Trailing fields (chroma format, bit depths, SPS extensions for high profiles) are optional
     // and not needed here; the decoder gets the whole record as `description`.
     Ok(AvcConfig {
-        profile_level: format!("{profile:02x}{compat:02x}{level:02x}"),
+        profile_level: text![hex(profile, 2), hex(compat, 2), hex(level, 2)],
         sar: first_sps.and_then(sps_sar),
     })
 }

@@ -4,7 +4,8 @@
 
 use crate::error::Result;
 use crate::mp4::cursor::Cursor;
-use std::fmt::Write;
+use crate::text;
+use crate::text::hex;
 
 /// Parses an `hvcC` payload at file offset `base` and returns the codec string suffix (after
 /// `hvc1.`/`hev1.`), e.g. `1.6.L93.B0`. Every NAL unit array must fit in the payload.
@@ -33,17 +34,21 @@ pub fn parse_hvcc(data: &[u8], base: u64) -> Result<String> {
         .copied()
         .unwrap_or("");
     let tier = if ptl & 0x20 != 0 { 'H' } else { 'L' };
-    let mut s = format!(
-        "{space}{}.{:X}.{tier}{level}",
+    let mut s = text![
+        space,
         ptl & 0x1f,
-        compat.reverse_bits()
-    );
+        ".",
+        hex(compat.reverse_bits(), 1).upper(),
+        ".",
+        tier,
+        level
+    ];
     let used = constraints
         .iter()
         .rposition(|&b| b != 0)
         .map_or(0, |i| i + 1);
     for b in constraints.iter().take(used) {
-        let _ = write!(s, ".{b:02X}");
+        s += &text![".", hex(*b, 2).upper()];
     }
     Ok(s)
 }

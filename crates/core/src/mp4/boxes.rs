@@ -3,6 +3,7 @@
 
 use super::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::text;
 use std::fmt;
 
 /// A four-character box or sample-entry code.
@@ -27,13 +28,13 @@ impl FourCC {
 
 impl fmt::Debug for FourCC {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.as_string())
+        f.write_str(&self.as_string())
     }
 }
 
 impl fmt::Display for FourCC {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.as_string())
+        f.write_str(&self.as_string())
     }
 }
 
@@ -76,7 +77,7 @@ impl BoxHeader {
                 if large < 16 {
                     return Err(Error::invalid(
                         "box size",
-                        format!("64-bit size {large} < 16"),
+                        text!["64-bit size ", large, " < 16"],
                         offset,
                     ));
                 }
@@ -85,7 +86,7 @@ impl BoxHeader {
             s if s < 8 => {
                 return Err(Error::invalid(
                     "box size",
-                    format!("size {s} < 8 for '{kind}'"),
+                    text!["size ", s, " < 8 for '", kind, "'"],
                     offset,
                 ));
             }
@@ -101,7 +102,7 @@ impl BoxHeader {
             if s < header_len {
                 return Err(Error::invalid(
                     "box size",
-                    format!("size {s} < header {header_len}"),
+                    text!["size ", s, " < header ", header_len],
                     offset,
                 ));
             }
@@ -179,12 +180,15 @@ impl<'a> Iterator for Children<'a> {
             self.pos = self.data.len();
             return Some(Err(Error::invalid(
                 "box size",
-                format!(
-                    "'{}' of {} bytes overruns its parent ({} left)",
+                text![
+                    "'",
                     header.kind,
+                    "' of ",
                     len,
-                    rest.len()
-                ),
+                    " bytes overruns its parent (",
+                    rest.len(),
+                    " left)"
+                ],
                 at,
             )));
         }

@@ -5,6 +5,7 @@ use super::boxes::Children;
 use super::cursor::Cursor;
 use super::moov::MovieBuilder;
 use crate::error::{Error, Result};
+use crate::text;
 
 const SAMPLE_IS_NON_SYNC: u32 = 0x0001_0000;
 const SAMPLE_DEPENDS_YES: u32 = 0x0100_0000;
@@ -45,7 +46,7 @@ fn parse_traf(m: &mut MovieBuilder, payload: &[u8], base: u64, moof_offset: u64)
                 let Some(ti) = m.tracks.iter().position(|t| t.id == id) else {
                     return Err(Error::invalid(
                         "tfhd box",
-                        format!("unknown track_ID {id}"),
+                        text!["unknown track_ID ", id],
                         at,
                     ));
                 };

@@ -7,6 +7,7 @@ use super::fragment::parse_moof;
 use super::moov::{parse_moov, Movie, MovieBuilder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::ByteRange;
+use crate::text;
 
 /// What the reader needs next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,10 +160,16 @@ impl Mp4Reader {
                 }
                 return Err(Error::new(
                     ErrorKind::Usage {
-                        why: format!(
-                            "pushed bytes {}..{} do not cover the needed {}..{}",
-                            offset, data_end, range.start, range.end
-                        ),
+                        why: text![
+                            "pushed bytes ",
+                            offset,
+                            "..",
+                            data_end,
+                            " do not cover the needed ",
+                            range.start,
+                            "..",
+                            range.end
+                        ],
                     },
                     range.start,
                 ));

@@ -3,6 +3,7 @@
 
 use super::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::text;
 
 /// Decode-order samples of one track, as struct-of-arrays.
 #[derive(Debug, Clone, Default)]
@@ -122,7 +123,7 @@ pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Sam
     if t.offset.len() < n {
         return Err(Error::invalid(
             "sample tables",
-            format!("stsc/stco place {} of {} samples", t.offset.len(), n),
+            text!["stsc/stco place ", t.offset.len(), " of ", n, " samples"],
             stsc_at,
         ));
     }
@@ -228,11 +229,7 @@ fn read_sizes(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Vec
         let count = u64::from(c.u32()?);
         let bits = u64::from(field);
         if !matches!(field, 4 | 8 | 16) {
-            return Err(Error::invalid(
-                "stz2 box",
-                format!("field size {field}"),
-                at,
-            ));
+            return Err(Error::invalid("stz2 box", text!["field size ", field], at));
         }
         let limit = (c.remaining() as u64) * 8 / bits;
         if count > limit {
