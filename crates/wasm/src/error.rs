@@ -7,9 +7,15 @@ use std::fmt;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A failure with a stable `code` (see `web/src/index.d.ts` for the list) and a message.
+/// A failure with a stable `code` (see `web/src/index.d.ts` for the list) and a message,
+/// read as fields through `Deref` ([`FailureInfo`]). One pointer, so that the many
+/// `Result<_, Failure>`s and `?`s of the async code move little.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct Failure(Box<FailureInfo>);
+
+/// The fields of a [`Failure`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureInfo {
     /// Failure class: `http`, `network`, `range-ignored`, `not-mp4`, `truncated`, `invalid`,
     /// `unsupported`, `unsupported-codec`, `no-track`, `out-of-range`, `decode`, `closed`,
     /// `usage`.
@@ -18,16 +24,26 @@ pub struct Failure {
     pub message: String,
 }
 
+impl std::ops::Deref for Failure {
+    type Target = FailureInfo;
+
+    fn deref(&self) -> &FailureInfo {
+        &self.0
+    }
+}
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
 impl Failure {
     /// A failure of class `code`.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self::boxed(code, message.into())
+    }
+
+    #[inline(never)]
+    fn boxed(code: &'static str, message: String) -> Self {
+        Self(Box::new(FailureInfo { code, message }))
     }
 }
 

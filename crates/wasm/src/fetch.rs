@@ -108,11 +108,9 @@ impl Body {
 
 /// Sends `GET` with `Range: bytes=start-(end-1)` and waits for the response head.
 pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, FetchError> {
-    let setup = |e: JsValue| {
-        FetchError::fatal(
-            "usage",
-            Failure::from_js("usage", "building the request", &e).message,
-        )
+    let setup = |e: JsValue| FetchError {
+        transient: false,
+        failure: Failure::from_js("usage", "building the request", &e),
     };
     let abort = AbortController::new().map_err(setup)?;
     let init = RequestInit::new();
