@@ -76,10 +76,7 @@ impl TrackIndex {
             ));
         }
         let to_media = |d: u64| -> i64 {
-            if movie_timescale == 0 {
-                return 0;
-            }
-            let v = u128::from(d) * u128::from(timescale) / u128::from(movie_timescale);
+            let v = crate::time::rescale_u64(d, timescale, movie_timescale);
             i64::try_from(v).unwrap_or(i64::MAX)
         };
         // Leading empty edits delay the presentation; the first media edit selects the range.

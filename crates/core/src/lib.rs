@@ -24,6 +24,7 @@ pub mod plan;
 pub mod probe;
 pub mod sort;
 pub mod text;
+pub mod time;
 
 pub use codec::{is_decoder_start, CodecConfig, TrackKind};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};

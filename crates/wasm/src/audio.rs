@@ -23,10 +23,7 @@ fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
 }
 
 fn micros(ticks: i64, timescale: u32) -> f64 {
-    if timescale == 0 {
-        return 0.0;
-    }
-    (i128::from(ticks) * 1_000_000 / i128::from(timescale)) as f64
+    crate::decoder::micros(ticks, timescale) as f64
 }
 
 /// Ticks of `timescale` for `seconds`, saturating.

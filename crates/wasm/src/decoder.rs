@@ -25,11 +25,7 @@ const MAX_DECODE_QUEUE: u32 = 16;
 
 /// A chunk timestamp in microseconds for `ticks` of `timescale` (what output frames carry).
 pub fn micros(ticks: i64, timescale: u32) -> i64 {
-    if timescale == 0 {
-        return 0;
-    }
-    (i128::from(ticks) * 1_000_000 / i128::from(timescale))
-        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    frameseek_core::time::rescale(ticks, 1_000_000, timescale)
 }
 
 /// Where one caller's frames go: the timestamps it wants and the frames that came out.

@@ -88,8 +88,9 @@ fn clean_aperture(data: &[u8], width: u32, height: u32) -> Option<(u32, u32)> {
         }
         let size = (u64::from(n) + u64::from(d) / 2) / u64::from(d);
         let size = u32::try_from(size).ok().filter(|&s| s > 0 && s <= coded)?;
-        let off = i128::from(on as i32).abs() * 2;
-        let room = i128::from(coded - size) * i128::from(od as i32).abs();
+        // |offset| * 2 <= 2^32 and (coded - size) * |od| < 2^63: both fit u64.
+        let off = u64::from((on as i32).unsigned_abs()) * 2;
+        let room = u64::from(coded - size) * u64::from((od as i32).unsigned_abs());
         (off <= room).then_some(size)
     };
     Some((axis(wn, wd, xn, xd, width)?, axis(hn, hd, yn, yd, height)?))
