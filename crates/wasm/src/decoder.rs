@@ -9,7 +9,6 @@ use frameseek_core::text;
 use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
 use js_sys::Uint8Array;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -32,7 +31,8 @@ pub fn micros(ticks: i64, timescale: u32) -> i64 {
 #[derive(Default)]
 pub struct Sink {
     wanted: RefCell<Vec<(i64, usize)>>,
-    frames: RefCell<VecDeque<(usize, VideoFrame)>>,
+    /// In output order; a few at most (a Vec: VecDeque's code is not worth it here).
+    frames: RefCell<Vec<(usize, VideoFrame)>>,
 }
 
 impl Sink {
@@ -58,14 +58,15 @@ impl Sink {
 
     /// The oldest frame that came out.
     pub fn take(&self) -> Option<(usize, VideoFrame)> {
-        self.frames.borrow_mut().pop_front()
+        let mut frames = self.frames.borrow_mut();
+        (!frames.is_empty()).then(|| frames.remove(0))
     }
 
     /// Takes frame `k` if it came out.
     pub fn take_frame(&self, k: usize) -> Option<VideoFrame> {
         let mut frames = self.frames.borrow_mut();
         let pos = frames.iter().position(|(j, _)| *j == k)?;
-        frames.remove(pos).map(|(_, f)| f)
+        Some(frames.remove(pos).1)
     }
 
     /// A wanted frame that has not come out.
@@ -90,7 +91,7 @@ impl Sink {
         };
         match k {
             Some(k) => {
-                self.frames.borrow_mut().push_back((k, frame));
+                self.frames.borrow_mut().push((k, frame));
                 None
             }
             None => Some(frame),
