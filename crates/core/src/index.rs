@@ -107,7 +107,7 @@ impl TrackIndex {
             }
         }
         // Stable: frames with equal times stay in decode order.
-        crate::sort::sort_by_key(&mut shown, |&i| crate::sort::signed_key(pts[i as usize]));
+        crate::sort::sort_by_key(&mut shown, &|&i| crate::sort::signed_key(pts[i as usize]));
         let mut frame_of = vec![u32::MAX; n];
         for (k, &i) in shown.iter().enumerate() {
             frame_of[i as usize] = k as u32;

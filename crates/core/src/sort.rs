@@ -4,8 +4,9 @@
 //! It is O(n log n) in the worst case and does no merging where neighbouring runs are already
 //! in order, so input that is nearly sorted (presentation times in decode order) is cheap.
 
-/// Sorts `v` by `key`, stably (elements with equal keys keep their order).
-pub fn sort_by_key<T: Copy>(v: &mut [T], key: impl Fn(&T) -> u64) {
+/// Sorts `v` by `key`, stably (elements with equal keys keep their order). The key function
+/// is called through `dyn`, so that there is one copy of the sort per element type.
+pub fn sort_by_key<T: Copy>(v: &mut [T], key: &dyn Fn(&T) -> u64) {
     let n = v.len();
     if n < 2 {
         return;
@@ -61,12 +62,12 @@ mod tests {
                     .collect();
                 let mut want = v.clone();
                 want.sort_by_key(|e| e.0);
-                sort_by_key(&mut v, |e| e.0);
+                sort_by_key(&mut v, &|e| e.0);
                 assert_eq!(v, want, "n {n} range {range}");
             }
         }
         let mut v = vec![-3i64, 5, i64::MIN, 0, i64::MAX, -1];
-        sort_by_key(&mut v, |&x| signed_key(x));
+        sort_by_key(&mut v, &|&x| signed_key(x));
         assert_eq!(v, [i64::MIN, -3, -1, 0, 5, i64::MAX]);
     }
 }

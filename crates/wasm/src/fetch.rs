@@ -3,7 +3,7 @@
 //! a server that ignored `Range`, or a failure that is worth retrying or not.
 
 use crate::error::{Failure, Result};
-use crate::http::parse_content_range;
+use crate::http::{number, parse_content_range};
 use frameseek_core::text;
 use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -174,7 +174,7 @@ pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, Fe
             (first, total, false)
         }
         200 => {
-            let total = header("content-length").and_then(|v| v.trim().parse().ok());
+            let total = header("content-length").and_then(|v| number(v.as_bytes()));
             (0, total, true)
         }
         416 => {
