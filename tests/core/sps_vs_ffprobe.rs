@@ -34,12 +34,22 @@ fn ffprobe(path: &Path) -> serde_json::Value {
     json["streams"][0].clone()
 }
 
+/// (pix_fmt, size, setsar, extra ffmpeg options, profile_idc, chroma_format_idc, bit depth - 8)
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    u8,
+    u8,
+    u8,
+);
+
 #[test]
 fn sps_matches_ffprobe() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sps_vs_ffprobe");
     std::fs::create_dir_all(&dir).unwrap();
-    // (pix_fmt, size, setsar, extra x264 options, profile_idc, chroma_format_idc, bit depth - 8)
-    let cases: &[(&str, &str, &str, &[&str], u8, u8, u8)] = &[
+    let cases: &[Case] = &[
         ("yuv420p", "322x242", "4/3", &[], 100, 1, 0),
         ("yuv420p", "320x240", "5/7", &[], 100, 1, 0),
         ("yuv420p", "320x240", "1/1", &["-profile:v", "baseline"], 66, 1, 0),
