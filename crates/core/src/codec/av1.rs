@@ -11,7 +11,8 @@ use crate::text::{hex, zeros};
 pub fn parse_av1c(data: &[u8], base: u64) -> Result<String> {
     let mut c = Cursor::new(data, base, "av1C");
     let at = c.offset();
-    let marker = c.u8()?;
+    let marker = c.u8();
+    c.check()?;
     if marker != 0x81 {
         return Err(Error::invalid(
             "av1C",
@@ -19,9 +20,10 @@ pub fn parse_av1c(data: &[u8], base: u64) -> Result<String> {
             at,
         ));
     }
-    let b1 = c.u8()?;
-    let b2 = c.u8()?;
-    c.skip(1)?; // reserved(3) initial_presentation_delay(1+4); configOBUs follow
+    let b1 = c.u8();
+    let b2 = c.u8();
+    c.skip(1); // reserved(3) initial_presentation_delay(1+4); configOBUs follow
+    c.check()?;
     let profile = b1 >> 5;
     let level = b1 & 0x1f;
     let tier = if b2 & 0x80 != 0 { 'H' } else { 'M' };

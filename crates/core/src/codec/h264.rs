@@ -23,7 +23,8 @@ pub struct AvcConfig {
 pub fn parse_avcc(data: &[u8], base: u64) -> Result<AvcConfig> {
     let mut c = Cursor::new(data, base, "avcC");
     let version_at = c.offset();
-    let version = c.u8()?;
+    let version = c.u8();
+    c.check()?;
     if version != 1 {
         return Err(Error::invalid(
             "avcC",
@@ -31,20 +32,21 @@ pub fn parse_avcc(data: &[u8], base: u64) -> Result<AvcConfig> {
             version_at,
         ));
     }
-    let (profile, compat, level) = (c.u8()?, c.u8()?, c.u8()?);
-    c.skip(1)?; // reserved(6) lengthSizeMinusOne(2)
-    let num_sps = c.u8()? & 0x1f;
+    let (profile, compat, level) = (c.u8(), c.u8(), c.u8());
+    c.skip(1); // reserved(6) lengthSizeMinusOne(2)
+    let num_sps = c.u8() & 0x1f;
     let mut first_sps = None;
     for _ in 0..num_sps {
-        let len = usize::from(c.u16()?);
+        let len = usize::from(c.u16());
         let nal = c.bytes(len)?;
         first_sps.get_or_insert(nal);
     }
-    let num_pps = c.u8()?;
+    let num_pps = c.u8();
     for _ in 0..num_pps {
-        let len = usize::from(c.u16()?);
-        c.skip(len)?;
+        let len = usize::from(c.u16());
+        c.skip(len);
     }
+    c.check()?;
     // Trailing fields (chroma format, bit depths, SPS extensions for high profiles) are optional
     // and not needed here; the decoder gets the whole record as `description`.
     Ok(AvcConfig {
@@ -110,7 +112,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         pos: 0,
     };
     let profile_idc = r.bits(8)? as u8;
-    r.skip(16)?; // constraint_set flags, level_idc
+    r.skip(16); // constraint_set flags, level_idc
     let small = |v: u32, max: u32| (v <= max).then_some(v);
     small(r.ue()?, 31)?; // seq_parameter_set_id
     let (mut chroma_format_idc, mut separate_planes, mut depth_luma, mut depth_chroma) =
@@ -125,7 +127,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         }
         depth_luma = small(r.ue()?, 6)?;
         depth_chroma = small(r.ue()?, 6)?;
-        r.skip(1)?; // qpprime_y_zero_transform_bypass_flag
+        r.skip(1); // qpprime_y_zero_transform_bypass_flag
         if r.bit()? == 1 {
             // seq_scaling_matrix_present_flag: read past the lists (§7.3.2.1.1.1).
             let lists = if chroma_format_idc == 3 { 12 } else { 8 };
@@ -155,7 +157,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
             small(r.ue()?, 12)?; // log2_max_pic_order_cnt_lsb_minus4
         }
         1 => {
-            r.skip(1)?; // delta_pic_order_always_zero_flag
+            r.skip(1); // delta_pic_order_always_zero_flag
             r.se()?; // offset_for_non_ref_pic
             r.se()?; // offset_for_top_to_bottom_field
             for _ in 0..small(r.ue()?, 255)? {
@@ -166,14 +168,14 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         _ => return None,
     }
     r.ue()?; // max_num_ref_frames
-    r.skip(1)?; // gaps_in_frame_num_value_allowed_flag
+    r.skip(1); // gaps_in_frame_num_value_allowed_flag
     let width_mbs = u64::from(r.ue()?) + 1;
     let height_units = u64::from(r.ue()?) + 1;
     let frame_mbs_only = r.bit()? == 1;
     if !frame_mbs_only {
-        r.skip(1)?; // mb_adaptive_frame_field_flag
+        r.skip(1); // mb_adaptive_frame_field_flag
     }
-    r.skip(1)?; // direct_8x8_inference_flag
+    r.skip(1); // direct_8x8_inference_flag
     let mut crop = [0u64; 4];
     if r.bit()? == 1 {
         for c in &mut crop {

@@ -11,12 +11,12 @@ use crate::text::zeros;
 /// version 0 record gives the short form `PP.LL.DD`.
 pub fn parse_vpcc(data: &[u8], base: u64) -> Result<String> {
     let mut c = Cursor::new(data, base, "vpcC");
-    let (version, _flags) = c.version_flags()?;
-    let (profile, level, packed) = (c.u8()?, c.u8()?, c.u8()?);
+    let (version, _flags) = c.version_flags();
+    let (profile, level, packed) = (c.u8(), c.u8(), c.u8());
     let bit_depth = packed >> 4;
     if version == 0 {
         // bitDepth(4) colorSpace(4), chromaSubsampling(4) transferFunction(4), fullRange(1)...
-        c.skip(2)?;
+        c.skip(2);
         skip_init_data(&mut c)?;
         return Ok(text![
             zeros(profile, 2),
@@ -28,7 +28,7 @@ pub fn parse_vpcc(data: &[u8], base: u64) -> Result<String> {
     }
     let chroma = (packed >> 1) & 0x07;
     let full_range = packed & 0x01;
-    let (primaries, transfer, matrix) = (c.u8()?, c.u8()?, c.u8()?);
+    let (primaries, transfer, matrix) = (c.u8(), c.u8(), c.u8());
     skip_init_data(&mut c)?;
     Ok(text![
         zeros(profile, 2),
@@ -51,8 +51,9 @@ pub fn parse_vpcc(data: &[u8], base: u64) -> Result<String> {
 
 /// Skips `codecIntializationDataSize` and the data (always empty for VP9, but must fit).
 fn skip_init_data(c: &mut Cursor<'_>) -> Result<()> {
-    let len = usize::from(c.u16()?);
-    c.skip(len)
+    let len = usize::from(c.u16());
+    c.skip(len);
+    c.check()
 }
 
 #[cfg(test)]

@@ -59,12 +59,13 @@ impl BoxHeader {
     /// Parses a header from `data`, which starts at file offset `offset`. Returns `Ok(None)`
     /// when `data` is too short to hold the whole header.
     pub fn parse(data: &[u8], offset: u64) -> Result<Option<Self>> {
+        // Every read below is after a check that its bytes are there.
         let mut c = Cursor::new(data, offset, "box header");
         if c.remaining() < 8 {
             return Ok(None);
         }
-        let size32 = c.u32()?;
-        let kind = FourCC(c.fourcc()?);
+        let size32 = c.u32();
+        let kind = FourCC(c.fourcc());
         let mut header_len = 8;
         let size = match size32 {
             0 => None,
@@ -73,7 +74,7 @@ impl BoxHeader {
                     return Ok(None);
                 }
                 header_len = 16;
-                let large = c.u64()?;
+                let large = c.u64();
                 if large < 16 {
                     return Err(Error::invalid(
                         "box size",

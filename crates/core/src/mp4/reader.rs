@@ -262,10 +262,12 @@ impl Mp4Reader {
         match &h.kind.0 {
             b"ftyp" => {
                 let mut c = super::cursor::Cursor::new(payload, base, "ftyp");
-                self.brand = Some(FourCC(c.fourcc()?));
-                c.u32()?;
+                let brand = FourCC(c.fourcc());
+                c.u32();
+                c.check()?;
+                self.brand = Some(brand);
                 while c.remaining() >= 4 {
-                    self.compatible.push(FourCC(c.fourcc()?));
+                    self.compatible.push(FourCC(c.fourcc()));
                 }
             }
             b"moov" => {
