@@ -5,22 +5,19 @@
 //! JavaScript (`web/src/player/audio.js`), which keeps this module small.
 
 use crate::error::{Failure, Result};
+use crate::info::set;
 use crate::task::promise;
 use crate::video::Video;
 use frameseek_core::plan::coalesce;
 use frameseek_core::text;
 use frameseek_core::{ByteRange, Movie, PlanOptions, TrackIndex};
-use js_sys::{Float64Array, Object, Promise, Reflect, Uint32Array, Uint8Array};
+use js_sys::{Float64Array, Object, Promise, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 /// Samples returned by one `audioChunks` call at most (about 40 s of 48 kHz AAC).
 const MAX_SAMPLES: usize = 2048;
 /// Sample bytes returned by one `audioChunks` call at most.
 const MAX_BYTES: u64 = 8 << 20;
-
-fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
-    let _ = Reflect::set(o, &k.into(), &v.into());
-}
 
 fn micros(ticks: i64, timescale: u32) -> f64 {
     crate::decoder::micros(ticks, timescale) as f64

@@ -4,15 +4,13 @@
 
 use crate::error::{Failure, Result};
 use crate::http::{number, parse_content_range};
+use crate::info::set;
 use frameseek_core::text;
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, ReadableStreamDefaultReader, Request, RequestCredentials, RequestInit,
-    Response,
-};
+use web_sys::{AbortController, ReadableStreamDefaultReader, Request, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -113,14 +111,11 @@ pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, Fe
         failure: Failure::from_js("usage", "building the request", &e),
     };
     let abort = AbortController::new().map_err(setup)?;
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_signal(Some(&abort.signal()));
-    match target.credentials.as_deref() {
-        Some("include") => init.set_credentials(RequestCredentials::Include),
-        Some("omit") => init.set_credentials(RequestCredentials::Omit),
-        Some("same-origin") => init.set_credentials(RequestCredentials::SameOrigin),
-        _ => {}
+    let init = Object::new();
+    set(&init, "method", "GET");
+    set(&init, "signal", abort.signal());
+    if let Some(c @ ("include" | "omit" | "same-origin")) = target.credentials.as_deref() {
+        set(&init, "credentials", c);
     }
     let headers = web_sys::Headers::new().map_err(setup)?;
     for (k, v) in &target.headers {
@@ -128,8 +123,9 @@ pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, Fe
     }
     let range = text!["bytes=", start, "-", end.saturating_sub(1)];
     headers.set("Range", &range).map_err(setup)?;
-    init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(&target.url, &init).map_err(setup)?;
+    set(&init, "headers", headers);
+    let request =
+        Request::new_with_str_and_init(&target.url, init.unchecked_ref()).map_err(setup)?;
     let resp: Response = JsFuture::from(global_fetch(&request))
         .await
         .map_err(|e| FetchError {
