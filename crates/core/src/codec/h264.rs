@@ -111,33 +111,33 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         data: &rbsp,
         pos: 0,
     };
-    let profile_idc = r.bits(8)? as u8;
+    let profile_idc = r.bits(8) as u8;
     r.skip(16); // constraint_set flags, level_idc
     let small = |v: u32, max: u32| (v <= max).then_some(v);
-    small(r.ue()?, 31)?; // seq_parameter_set_id
+    small(r.ue(), 31)?; // seq_parameter_set_id
     let (mut chroma_format_idc, mut separate_planes, mut depth_luma, mut depth_chroma) =
         (1, false, 0, 0);
     if matches!(
         profile_idc,
         100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
     ) {
-        chroma_format_idc = small(r.ue()?, 3)?;
+        chroma_format_idc = small(r.ue(), 3)?;
         if chroma_format_idc == 3 {
-            separate_planes = r.bit()? == 1;
+            separate_planes = r.bit() == 1;
         }
-        depth_luma = small(r.ue()?, 6)?;
-        depth_chroma = small(r.ue()?, 6)?;
+        depth_luma = small(r.ue(), 6)?;
+        depth_chroma = small(r.ue(), 6)?;
         r.skip(1); // qpprime_y_zero_transform_bypass_flag
-        if r.bit()? == 1 {
+        if r.bit() == 1 {
             // seq_scaling_matrix_present_flag: read past the lists (§7.3.2.1.1.1).
             let lists = if chroma_format_idc == 3 { 12 } else { 8 };
             for i in 0..lists {
-                if r.bit()? == 1 {
+                if r.bit() == 1 {
                     let size = if i < 6 { 16 } else { 64 };
                     let (mut last, mut next) = (8i32, 8i32);
                     for _ in 0..size {
                         if next != 0 {
-                            let delta = r.se()?;
+                            let delta = r.se();
                             if !(-128..=127).contains(&delta) {
                                 return None;
                             }
@@ -151,35 +151,35 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
             }
         }
     }
-    small(r.ue()?, 12)?; // log2_max_frame_num_minus4
-    match r.ue()? {
+    small(r.ue(), 12)?; // log2_max_frame_num_minus4
+    match r.ue() {
         0 => {
-            small(r.ue()?, 12)?; // log2_max_pic_order_cnt_lsb_minus4
+            small(r.ue(), 12)?; // log2_max_pic_order_cnt_lsb_minus4
         }
         1 => {
             r.skip(1); // delta_pic_order_always_zero_flag
-            r.se()?; // offset_for_non_ref_pic
-            r.se()?; // offset_for_top_to_bottom_field
-            for _ in 0..small(r.ue()?, 255)? {
-                r.se()?; // offset_for_ref_frame
+            r.se(); // offset_for_non_ref_pic
+            r.se(); // offset_for_top_to_bottom_field
+            for _ in 0..small(r.ue(), 255)? {
+                r.se(); // offset_for_ref_frame
             }
         }
         2 => {}
         _ => return None,
     }
-    r.ue()?; // max_num_ref_frames
+    r.ue(); // max_num_ref_frames
     r.skip(1); // gaps_in_frame_num_value_allowed_flag
-    let width_mbs = u64::from(r.ue()?) + 1;
-    let height_units = u64::from(r.ue()?) + 1;
-    let frame_mbs_only = r.bit()? == 1;
+    let width_mbs = u64::from(r.ue()) + 1;
+    let height_units = u64::from(r.ue()) + 1;
+    let frame_mbs_only = r.bit() == 1;
     if !frame_mbs_only {
         r.skip(1); // mb_adaptive_frame_field_flag
     }
     r.skip(1); // direct_8x8_inference_flag
     let mut crop = [0u64; 4];
-    if r.bit()? == 1 {
+    if r.bit() == 1 {
         for c in &mut crop {
-            *c = u64::from(r.ue()?);
+            *c = u64::from(r.ue());
         }
     }
     // CropUnitX/CropUnitY (§7.4.2.1.1): ChromaArrayType 0 is monochrome or separate planes.
@@ -192,10 +192,10 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
     let width = (width_mbs * 16).checked_sub(unit_x * (crop[0] + crop[1]))?;
     let height = (height_units * 16 * fields).checked_sub(unit_y * (crop[2] + crop[3]))?;
     let mut sar = None;
-    if r.bit()? == 1 && r.bit()? == 1 {
+    if r.bit() == 1 && r.bit() == 1 {
         // vui_parameters_present_flag, aspect_ratio_info_present_flag
-        sar = match r.bits(8)? {
-            255 => Some((r.bits(16)?, r.bits(16)?)).filter(|&(w, h)| w > 0 && h > 0),
+        sar = match r.bits(8) {
+            255 => Some((r.bits(16), r.bits(16))).filter(|&(w, h)| w > 0 && h > 0),
             idc @ 1..=16 => {
                 let (w, h) = SAR_TABLE[idc as usize - 1];
                 Some((u32::from(w), u32::from(h)))
@@ -203,6 +203,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
             _ => None,
         };
     }
+    r.ok()?;
     Some(Sps {
         profile_idc,
         chroma_format_idc: chroma_format_idc as u8,

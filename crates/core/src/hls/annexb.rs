@@ -290,39 +290,39 @@ pub fn parse_hevc_sps(nal: &[u8]) -> Option<HevcSps> {
         data: rbsp.get(2..)?,
         pos: 0,
     };
-    r.bits(4)?; // sps_video_parameter_set_id
-    let max_sub_layers_minus1 = r.bits(3)? as usize;
-    let temporal_id_nesting = r.bit()? == 1;
+    r.bits(4); // sps_video_parameter_set_id
+    let max_sub_layers_minus1 = r.bits(3) as usize;
+    let temporal_id_nesting = r.bit() == 1;
     let mut ptl = [0u8; 12];
     for b in &mut ptl {
-        *b = r.bits(8)? as u8;
+        *b = r.bits(8) as u8;
     }
     let mut present = Vec::with_capacity(max_sub_layers_minus1);
     for _ in 0..max_sub_layers_minus1 {
-        present.push((r.bit()? == 1, r.bit()? == 1));
+        present.push((r.bit() == 1, r.bit() == 1));
     }
     if max_sub_layers_minus1 > 0 {
-        r.skip(2 * (8 - max_sub_layers_minus1))?;
+        r.skip(2 * (8 - max_sub_layers_minus1));
     }
     for (profile, level) in present {
         if profile {
-            r.skip(88)?;
+            r.skip(88);
         }
         if level {
-            r.skip(8)?;
+            r.skip(8);
         }
     }
-    r.ue()?; // sps_seq_parameter_set_id
-    let chroma_format_idc = r.ue()?;
-    let separate_planes = chroma_format_idc == 3 && r.bit()? == 1;
-    let pic_width = r.ue()?;
-    let pic_height = r.ue()?;
+    r.ue(); // sps_seq_parameter_set_id
+    let chroma_format_idc = r.ue();
+    let separate_planes = chroma_format_idc == 3 && r.bit() == 1;
+    let pic_width = r.ue();
+    let pic_height = r.ue();
     let (mut left, mut right, mut top, mut bottom) = (0, 0, 0, 0);
-    if r.bit()? == 1 {
-        (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
+    if r.bit() == 1 {
+        (left, right, top, bottom) = (r.ue(), r.ue(), r.ue(), r.ue());
     }
-    let bit_depth_luma_minus8 = r.ue()?;
-    let bit_depth_chroma_minus8 = r.ue()?;
+    let bit_depth_luma_minus8 = r.ue();
+    let bit_depth_chroma_minus8 = r.ue();
     let (sub_w, sub_h): (u64, u64) = match (chroma_format_idc, separate_planes) {
         (1, false) => (2, 2),
         (2, false) => (2, 1),
@@ -330,6 +330,7 @@ pub fn parse_hevc_sps(nal: &[u8]) -> Option<HevcSps> {
     };
     let crop_w = sub_w * (u64::from(left) + u64::from(right));
     let crop_h = sub_h * (u64::from(top) + u64::from(bottom));
+    r.ok()?;
     if chroma_format_idc > 3 || bit_depth_luma_minus8 > 8 || bit_depth_chroma_minus8 > 8 {
         return None;
     }
