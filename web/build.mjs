@@ -1,6 +1,6 @@
 // Assembles the npm package in web/dist: the public API (src/*.js, src/*.d.ts) next to the
 // wasm-bindgen output in dist/pkg (made by scripts/build). Prints the gzipped size.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -26,6 +26,19 @@ const pkg = join(dist, 'pkg');
 if (!existsSync(join(pkg, 'frameseek_wasm.js'))) {
   console.error('web/build.mjs: dist/pkg/frameseek_wasm.js is missing: run scripts/build');
   process.exit(1);
+}
+// The module's JavaScript ships minified: wasm-bindgen's glue carries the Rust doc comments of
+// every export, and both files shrink to about half gzipped (comments, whitespace, local names;
+// exported and property names stay). rolldown's minifier (oxc) is a dev dependency.
+try {
+  const { minifySync } = await import('rolldown/utils');
+  for (const f of [join(dist, 'index.js'), join(pkg, 'frameseek_wasm.js')]) {
+    const r = minifySync(f, readFileSync(f, 'utf8'), { module: true, compress: true, mangle: true });
+    if (r.errors?.length) throw new Error(`${f}: ${r.errors.map((e) => e.message).join('; ')}`);
+    writeFileSync(f, r.code);
+  }
+} catch (e) {
+  console.warn(`web/build.mjs: warning: JavaScript left unminified (${e.message}); npm ci in web/ installs rolldown`);
 }
 const gz = (p) => gzipSync(readFileSync(p), { level: 9 }).length;
 const parts = [join(pkg, 'frameseek_wasm_bg.wasm'), join(pkg, 'frameseek_wasm.js'), join(dist, 'index.js')];

@@ -3,6 +3,7 @@
 //! Input comes from the network, so every failure names what went wrong and the byte offset
 //! in the source where it was found; nothing in core panics on input.
 
+use crate::text;
 use std::fmt;
 
 /// What went wrong, without the position (see [`Error`]).
@@ -60,27 +61,47 @@ pub enum ErrorKind {
     },
 }
 
-/// An error with the byte offset in the source where it was detected.
+/// What went wrong and where: the fields of an [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct ErrorInfo {
     /// What went wrong.
     pub kind: ErrorKind,
     /// Byte offset in the source file (or playlist) where it was found.
     pub offset: u64,
 }
 
+/// An error with the byte offset in the source where it was detected. Its fields
+/// ([`ErrorInfo`]: `kind`, `offset`) are read through `Deref`; the error itself is one
+/// pointer, so that a `Result` carrying it stays small: every `?` in the parsers moves it,
+/// and a 40-byte error made those moves a large part of the browser module's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(Box<ErrorInfo>);
+
+impl std::ops::Deref for Error {
+    type Target = ErrorInfo;
+
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
 impl Error {
     /// Builds an error at `offset`.
+    #[cold]
+    #[inline(never)]
     pub fn new(kind: ErrorKind, offset: u64) -> Self {
-        Self { kind, offset }
+        Self(Box::new(ErrorInfo { kind, offset }))
     }
 
     /// Shorthand for [`ErrorKind::Truncated`].
+    #[cold]
+    #[inline(never)]
     pub fn truncated(what: &'static str, offset: u64) -> Self {
         Self::new(ErrorKind::Truncated { what }, offset)
     }
 
     /// Shorthand for [`ErrorKind::Invalid`].
+    #[cold]
     pub fn invalid(what: &'static str, why: impl Into<String>, offset: u64) -> Self {
         Self::new(
             ErrorKind::Invalid {
@@ -92,6 +113,8 @@ impl Error {
     }
 
     /// Shorthand for [`ErrorKind::TooLarge`].
+    #[cold]
+    #[inline(never)]
     pub fn too_large(what: &'static str, claimed: u64, limit: u64, offset: u64) -> Self {
         Self::new(
             ErrorKind::TooLarge {
@@ -104,44 +127,65 @@ impl Error {
     }
 
     /// Shorthand for [`ErrorKind::Unsupported`].
+    #[cold]
     pub fn unsupported(what: impl Into<String>, offset: u64) -> Self {
         Self::new(ErrorKind::Unsupported { what: what.into() }, offset)
     }
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ErrorKind {
+    /// The description, e.g. `truncated stsz box` (built without `core::fmt`, see [`crate::text`]).
+    pub fn message(&self) -> String {
         match self {
-            ErrorKind::Truncated { what } => write!(f, "truncated {what}"),
-            ErrorKind::Invalid { what, why } => write!(f, "invalid {what}: {why}"),
+            ErrorKind::Truncated { what } => text!["truncated ", what],
+            ErrorKind::Invalid { what, why } => text!["invalid ", what, ": ", why],
             ErrorKind::TooLarge {
                 what,
                 claimed,
                 limit,
-            } => {
-                write!(
-                    f,
-                    "{what} too large: {claimed} (at most {limit} fits the input)"
-                )
-            }
-            ErrorKind::NotMp4 => write!(f, "not an MP4/MOV file"),
-            ErrorKind::Missing { what } => write!(f, "missing {what}"),
-            ErrorKind::Unsupported { what } => write!(f, "unsupported: {what}"),
-            ErrorKind::NoTrack { kind } => write!(f, "no {kind} track"),
-            ErrorKind::FrameOutOfRange { frame, count } => {
-                write!(
-                    f,
-                    "frame {frame} out of range (the track has {count} frames)"
-                )
-            }
-            ErrorKind::Usage { why } => write!(f, "{why}"),
+            } => text![
+                what,
+                " too large: ",
+                claimed,
+                " (at most ",
+                limit,
+                " fits the input)"
+            ],
+            ErrorKind::NotMp4 => "not an MP4/MOV file".into(),
+            ErrorKind::Missing { what } => text!["missing ", what],
+            ErrorKind::Unsupported { what } => text!["unsupported: ", what],
+            ErrorKind::NoTrack { kind } => text!["no ", kind, " track"],
+            ErrorKind::FrameOutOfRange { frame, count } => text![
+                "frame ",
+                frame,
+                " out of range (the track has ",
+                count,
+                " frames)"
+            ],
+            ErrorKind::Usage { why } => why.clone(),
         }
+    }
+}
+
+impl Error {
+    /// The description with its position, e.g. `truncated stsz box at byte 1234` (what
+    /// `Display` shows).
+    pub fn message(&self) -> String {
+        let mut s = self.kind.message();
+        s += &text![" at byte ", self.offset];
+        s
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.kind, self.offset)
+        f.write_str(&self.message())
     }
 }
 

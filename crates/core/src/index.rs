@@ -83,10 +83,7 @@ impl TrackIndex {
             ));
         }
         let to_media = |d: u64| -> i64 {
-            if movie_timescale == 0 {
-                return 0;
-            }
-            let v = u128::from(d) * u128::from(timescale) / u128::from(movie_timescale);
+            let v = crate::time::rescale_u64(d, timescale, movie_timescale);
             i64::try_from(v).unwrap_or(i64::MAX)
         };
         // Leading empty edits delay the presentation; the first media edit selects the range.
@@ -116,7 +113,8 @@ impl TrackIndex {
                 shown.push(i as u32);
             }
         }
-        shown.sort_by_key(|&i| (pts[i as usize], i));
+        // Stable: frames with equal times stay in decode order.
+        crate::sort::sort_by_key(&mut shown, &|&i| crate::sort::signed_key(pts[i as usize]));
         let mut frame_of = vec![u32::MAX; n];
         for (k, &i) in shown.iter().enumerate() {
             frame_of[i as usize] = k as u32;

@@ -10,7 +10,8 @@
 //! browser module's budget is 64 KB gzipped). It reads only the ~25 box types a track index
 //! needs, so it stays small; `mp4` 0.14 is unmaintained and panics on malformed input, and
 //! `mp4-atom` decodes every box type into owned structs, which costs code size and memory.
-//! SPS parsing uses `h264-reader`.
+//! H.264 SPS parsing is our own too (codec::h264::parse_sps: the VUI aspect ratio, chroma format,
+//! bit depths and cropped size are all it needs; h264-reader cost ~25 KB of wasm).
 
 #![warn(missing_docs)]
 
@@ -21,9 +22,12 @@ pub mod index;
 pub mod mp4;
 pub mod plan;
 pub mod probe;
+pub mod sort;
+pub mod text;
+pub mod time;
 
 pub use codec::{is_decoder_start, CodecConfig, TrackKind};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorInfo, ErrorKind, Result};
 pub use index::{Sample, TrackIndex};
 pub use mp4::{read_movie, Container, Movie, Mp4Reader, Need, Track};
 pub use plan::{

@@ -33,7 +33,7 @@ impl ByteRange {
 
     /// The `Range` header value, `bytes=a-b` (inclusive end). Never open-ended.
     pub fn header_value(&self) -> String {
-        format!("bytes={}-{}", self.start, self.end.saturating_sub(1))
+        crate::text!["bytes=", self.start, "-", self.end.saturating_sub(1)]
     }
 }
 
@@ -226,7 +226,7 @@ pub fn run_ranges(
 /// Sorts ranges and merges those that overlap or lie at most `max_gap` bytes apart.
 pub fn coalesce(mut ranges: Vec<ByteRange>, max_gap: u64) -> Vec<ByteRange> {
     ranges.retain(|r| !r.is_empty());
-    ranges.sort_unstable();
+    crate::sort::sort_by_key(&mut ranges, &|r| r.start);
     let mut out: Vec<ByteRange> = Vec::with_capacity(ranges.len());
     for r in ranges {
         match out.last_mut() {

@@ -97,7 +97,7 @@ impl TrackInfo {
     pub fn from_track(t: &Track) -> Self {
         let (codec, codec_error, video, audio) = match &t.codec {
             Ok(c) => (c.codec.clone(), None, c.video.clone(), c.audio.clone()),
-            Err(e) => (String::from("unknown"), Some(e.to_string()), None, None),
+            Err(e) => (String::from("unknown"), Some(e.message()), None, None),
         };
         let is_video = t.kind == TrackKind::Video;
         TrackInfo {
@@ -109,7 +109,7 @@ impl TrackInfo {
             height: video.as_ref().map(|v| v.coded_height),
             display_width: video.as_ref().map(|v| v.display_width),
             display_height: video.as_ref().map(|v| v.display_height),
-            sar: video.as_ref().map(|v| format!("{}:{}", v.sar.0, v.sar.1)),
+            sar: video.as_ref().map(|v| crate::text![v.sar.0, ":", v.sar.1]),
             frame_count: t.index.frame_count(),
             fps: is_video.then(|| round3(t.index.fps())),
             keyframes: t.index.sync_samples().len(),

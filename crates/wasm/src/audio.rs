@@ -5,27 +5,22 @@
 //! JavaScript (`web/src/player/audio.js`), which keeps this module small.
 
 use crate::error::{Failure, Result};
+use crate::info::set;
+use crate::task::promise;
 use crate::video::Video;
 use frameseek_core::plan::coalesce;
+use frameseek_core::text;
 use frameseek_core::{ByteRange, Movie, PlanOptions, TrackIndex};
-use js_sys::{Float64Array, Object, Promise, Reflect, Uint32Array, Uint8Array};
+use js_sys::{Float64Array, Object, Promise, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 /// Samples returned by one `audioChunks` call at most (about 40 s of 48 kHz AAC).
 const MAX_SAMPLES: usize = 2048;
 /// Sample bytes returned by one `audioChunks` call at most.
 const MAX_BYTES: u64 = 8 << 20;
 
-fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
-    let _ = Reflect::set(o, &k.into(), &v.into());
-}
-
 fn micros(ticks: i64, timescale: u32) -> f64 {
-    if timescale == 0 {
-        return 0.0;
-    }
-    (i128::from(ticks) * 1_000_000 / i128::from(timescale)) as f64
+    crate::decoder::micros(ticks, timescale) as f64
 }
 
 /// Ticks of `timescale` for `seconds`, saturating.
@@ -91,10 +86,13 @@ fn plan(movie: &Movie, from: f64, to: f64) -> Result<Plan> {
         if end > index.file_size() {
             return Err(Failure::new(
                 "truncated",
-                format!(
-                    "audio sample {i} at byte {} lies past the end of the file",
-                    s.offset
-                ),
+                text![
+                    "audio sample ",
+                    i,
+                    " at byte ",
+                    s.offset,
+                    " lies past the end of the file"
+                ],
             ));
         }
         bytes += u64::from(s.size);
@@ -138,7 +136,7 @@ impl Video {
                         set(&o, "description", Uint8Array::from(&d[..]));
                     }
                 }
-                Err(e) => set(&o, "codecError", e.to_string()),
+                Err(e) => set(&o, "codecError", e.message()),
             }
             Some(o)
         })?;
@@ -156,7 +154,7 @@ impl Video {
         let planned = self
             .with_movie(|reader, movie| plan(movie, from, to).map(|p| (reader.clone(), p)))
             .and_then(|r| r);
-        future_to_promise(async move {
+        promise(async move {
             let (reader, (ts, wanted, ranges, next)) = planned.map_err(|e| e.to_js())?;
             reader.prefetch(&ranges);
             let total: usize = wanted.iter().map(|w| w.size as usize).sum();

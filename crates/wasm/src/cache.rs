@@ -270,8 +270,17 @@ impl Cache {
     /// Calls `f` with bytes `[a, b)` (borrowed from one span, or copied when they straddle
     /// several) and marks them used; `None` when some are not present.
     pub fn with_bytes<R>(&mut self, a: u64, b: u64, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let (mut f, mut out) = (Some(f), None);
+        self.visit(a, b, &mut |bytes| out = f.take().map(|f| f(bytes)));
+        out
+    }
+
+    /// [`Cache::with_bytes`] without its type parameters, so that its body is compiled once
+    /// (it is called with five different closures).
+    #[inline(never)]
+    fn visit(&mut self, a: u64, b: u64, f: &mut dyn FnMut(&[u8])) {
         if self.available_end(a) < b {
-            return None;
+            return;
         }
         self.clock += 1;
         let from = self.first_after(a);
@@ -287,15 +296,22 @@ impl Cache {
             Some((lo, hi))
         };
         if let [one] = spans {
-            let (lo, hi) = slice(one)?;
-            return Some(f(&one.data[lo..hi]));
+            if let Some((lo, hi)) = slice(one) {
+                f(&one.data[lo..hi]);
+            }
+            return;
         }
-        let mut out = Vec::with_capacity(usize::try_from(b - a).ok()?);
+        let Ok(len) = usize::try_from(b - a) else {
+            return;
+        };
+        let mut out = Vec::with_capacity(len);
         for s in spans {
-            let (lo, hi) = slice(s)?;
+            let Some((lo, hi)) = slice(s) else {
+                return;
+            };
             out.extend_from_slice(&s.data[lo..hi]);
         }
-        Some(f(&out))
+        f(&out);
     }
 
     /// Evicts least recently used complete spans until the held bytes fit the budget.

@@ -3,19 +3,19 @@
 //! sample as their bytes arrive, its output frames routed by timestamp to whoever wants them.
 
 use crate::error::{Failure, Result};
+use crate::info::set;
 use crate::notify::Notify;
 use crate::reader::Reader;
+use frameseek_core::text;
 use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
-use js_sys::Uint8Array;
+use js_sys::{Object, Uint8Array};
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    CodecState, EncodedVideoChunk, EncodedVideoChunkInit, EncodedVideoChunkType,
-    HardwareAcceleration, VideoDecoder, VideoDecoderConfig, VideoDecoderInit, VideoDecoderSupport,
+    CodecState, EncodedVideoChunk, VideoDecoder, VideoDecoderConfig, VideoDecoderSupport,
     VideoFrame,
 };
 
@@ -24,18 +24,15 @@ const MAX_DECODE_QUEUE: u32 = 16;
 
 /// A chunk timestamp in microseconds for `ticks` of `timescale` (what output frames carry).
 pub fn micros(ticks: i64, timescale: u32) -> i64 {
-    if timescale == 0 {
-        return 0;
-    }
-    (i128::from(ticks) * 1_000_000 / i128::from(timescale))
-        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    frameseek_core::time::rescale(ticks, 1_000_000, timescale)
 }
 
 /// Where one caller's frames go: the timestamps it wants and the frames that came out.
 #[derive(Default)]
 pub struct Sink {
     wanted: RefCell<Vec<(i64, usize)>>,
-    frames: RefCell<VecDeque<(usize, VideoFrame)>>,
+    /// In output order; a few at most (a Vec: VecDeque's code is not worth it here).
+    frames: RefCell<Vec<(usize, VideoFrame)>>,
 }
 
 impl Sink {
@@ -61,14 +58,15 @@ impl Sink {
 
     /// The oldest frame that came out.
     pub fn take(&self) -> Option<(usize, VideoFrame)> {
-        self.frames.borrow_mut().pop_front()
+        let mut frames = self.frames.borrow_mut();
+        (!frames.is_empty()).then(|| frames.remove(0))
     }
 
     /// Takes frame `k` if it came out.
     pub fn take_frame(&self, k: usize) -> Option<VideoFrame> {
         let mut frames = self.frames.borrow_mut();
         let pos = frames.iter().position(|(j, _)| *j == k)?;
-        frames.remove(pos).map(|(_, f)| f)
+        Some(frames.remove(pos).1)
     }
 
     /// A wanted frame that has not come out.
@@ -93,7 +91,7 @@ impl Sink {
         };
         match k {
             Some(k) => {
-                self.frames.borrow_mut().push_back((k, frame));
+                self.frames.borrow_mut().push((k, frame));
                 None
             }
             None => Some(frame),
@@ -162,7 +160,7 @@ impl Decoder {
             closed: Cell::new(false),
         });
         let task = Rc::clone(&this);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let r = match codec {
                 Ok(c) => supported_config(&c, hardware.as_deref()).await,
                 Err(e) => Err(e),
@@ -236,11 +234,10 @@ impl Decoder {
                 Some(Failure::from_js("decode", "the video decoder failed", &e));
             shared.notify.notify();
         });
-        let init = VideoDecoderInit::new(
-            error.as_ref().unchecked_ref(),
-            output.as_ref().unchecked_ref(),
-        );
-        let decoder = VideoDecoder::new(&init)
+        let init = Object::new();
+        set(&init, "error", error.as_ref());
+        set(&init, "output", output.as_ref());
+        let decoder = VideoDecoder::new(init.unchecked_ref())
             .map_err(|e| Failure::from_js("decode", "creating a VideoDecoder", &e))?;
         decoder
             .configure(&config)
@@ -325,7 +322,7 @@ impl Decoder {
             let Some(s) = index.sample(i) else {
                 return Err(Failure::new(
                     "invalid",
-                    format!("sample {i} is not in the index"),
+                    text!["sample ", i, " is not in the index"],
                 ));
             };
             let end = s.offset.saturating_add(u64::from(s.size));
@@ -356,28 +353,28 @@ impl Decoder {
             let ts = ts as f64;
             let chunk = reader
                 .with_bytes(s.offset, end, |bytes| {
-                    let kind = if key {
-                        EncodedVideoChunkType::Key
-                    } else {
-                        EncodedVideoChunkType::Delta
-                    };
-                    let init =
-                        EncodedVideoChunkInit::new_with_u8_array(&Uint8Array::from(bytes), 0, kind);
-                    init.set_timestamp_f64(ts);
-                    init.set_duration_f64(micros(i64::from(s.duration), timescale) as f64);
-                    EncodedVideoChunk::new(&init)
+                    let init = Object::new();
+                    set(&init, "type", if key { "key" } else { "delta" });
+                    set(&init, "timestamp", ts);
+                    set(
+                        &init,
+                        "duration",
+                        micros(i64::from(s.duration), timescale) as f64,
+                    );
+                    set(&init, "data", Uint8Array::from(bytes));
+                    EncodedVideoChunk::new(init.unchecked_ref())
                 })
                 .ok_or_else(|| {
                     Failure::new(
                         "usage",
-                        format!("sample {i} left the cache before decoding"),
+                        text!["sample ", i, " left the cache before decoding"],
                     )
                 })?
                 .map_err(|e| Failure::from_js("decode", "building an EncodedVideoChunk", &e))?;
             decoder.decode(&chunk).map_err(|e| {
                 self.error_or(Failure::from_js(
                     "decode",
-                    &format!("decoding sample {i}"),
+                    &text!["decoding sample ", i],
                     &e,
                 ))
             })?;
@@ -413,21 +410,16 @@ pub fn non_reference(sample: &[u8], len: usize) -> bool {
 /// The first configuration `isConfigSupported` accepts: with `hardware` as given, else
 /// `prefer-hardware` then `no-preference`.
 async fn supported_config(c: &CodecConfig, hardware: Option<&str>) -> Result<VideoDecoderConfig> {
-    let prefs: Vec<HardwareAcceleration> = match hardware {
-        Some("prefer-hardware") => vec![HardwareAcceleration::PreferHardware],
-        Some("prefer-software") => vec![HardwareAcceleration::PreferSoftware],
-        Some("no-preference") => vec![HardwareAcceleration::NoPreference],
-        _ => vec![
-            HardwareAcceleration::PreferHardware,
-            HardwareAcceleration::NoPreference,
-        ],
+    let prefs: &[&str] = match hardware {
+        Some(h @ ("prefer-hardware" | "prefer-software" | "no-preference")) => &[h],
+        _ => &["prefer-hardware", "no-preference"],
     };
     // All checks run at once; the first supported preference wins.
     let checks: Vec<(VideoDecoderConfig, JsFuture<VideoDecoderSupport>)> = prefs
-        .into_iter()
-        .map(|hw| {
+        .iter()
+        .map(|&hw| {
             let config = base_config(c);
-            config.set_hardware_acceleration(hw);
+            set(&config, "hardwareAcceleration", hw);
             let check = JsFuture::from(VideoDecoder::is_config_supported(&config));
             (config, check)
         })
@@ -436,8 +428,9 @@ async fn supported_config(c: &CodecConfig, hardware: Option<&str>) -> Result<Vid
     for (config, check) in checks {
         match check.await {
             Ok(support) => {
-                // A plain dictionary object: read through its getter, no type check.
-                if support.get_supported().unwrap_or(false) {
+                // A plain dictionary object: read its property, no type check.
+                let supported = js_sys::Reflect::get(&support, &"supported".into());
+                if supported.ok().and_then(|v| v.as_bool()).unwrap_or(false) {
                     return Ok(config);
                 }
             }
@@ -454,34 +447,43 @@ async fn supported_config(c: &CodecConfig, hardware: Option<&str>) -> Result<Vid
     Err(Failure::new(
         "unsupported-codec",
         match last_err {
-            Some(e) => format!(
-                "this browser cannot decode {} ({name}): {}",
-                c.codec, e.message
-            ),
-            None => format!(
-                "this browser cannot decode {} ({name}) with WebCodecs",
-                c.codec
-            ),
+            Some(e) => text![
+                "this browser cannot decode ",
+                c.codec,
+                " (",
+                name,
+                "): ",
+                e.message
+            ],
+            None => text![
+                "this browser cannot decode ",
+                c.codec,
+                " (",
+                name,
+                ") with WebCodecs"
+            ],
         },
     ))
 }
 
+/// The `VideoDecoderConfig` dictionary, as a plain object.
 fn base_config(c: &CodecConfig) -> VideoDecoderConfig {
-    let config = VideoDecoderConfig::new(&c.codec);
+    let config = Object::new();
+    set(&config, "codec", c.codec.as_str());
     if let Some(d) = &c.description {
-        config.set_description_u8_array(&Uint8Array::from(&d[..]));
+        set(&config, "description", Uint8Array::from(&d[..]));
     }
     if let Some(v) = &c.video {
         if v.coded_width > 0 && v.coded_height > 0 {
-            config.set_coded_width(v.coded_width);
-            config.set_coded_height(v.coded_height);
+            set(&config, "codedWidth", v.coded_width);
+            set(&config, "codedHeight", v.coded_height);
         }
         if v.display_width > 0 && v.display_height > 0 {
-            config.set_display_aspect_width(v.display_width);
-            config.set_display_aspect_height(v.display_height);
+            set(&config, "displayAspectWidth", v.display_width);
+            set(&config, "displayAspectHeight", v.display_height);
         }
     }
-    config
+    config.unchecked_into()
 }
 
 /// A readable name for a WebCodecs codec string.

@@ -7,9 +7,15 @@ use std::fmt;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A failure with a stable `code` (see `web/src/index.d.ts` for the list) and a message.
+/// A failure with a stable `code` (see `web/src/index.d.ts` for the list) and a message,
+/// read as fields through `Deref` ([`FailureInfo`]). One pointer, so that the many
+/// `Result<_, Failure>`s and `?`s of the async code move little.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct Failure(Box<FailureInfo>);
+
+/// The fields of a [`Failure`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureInfo {
     /// Failure class: `http`, `network`, `range-ignored`, `not-mp4`, `truncated`, `invalid`,
     /// `unsupported`, `unsupported-codec`, `no-track`, `out-of-range`, `decode`, `closed`,
     /// `usage`.
@@ -18,16 +24,26 @@ pub struct Failure {
     pub message: String,
 }
 
+impl std::ops::Deref for Failure {
+    type Target = FailureInfo;
+
+    fn deref(&self) -> &FailureInfo {
+        &self.0
+    }
+}
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
 impl Failure {
     /// A failure of class `code`.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self::boxed(code, message.into())
+    }
+
+    #[inline(never)]
+    fn boxed(code: &'static str, message: String) -> Self {
+        Self(Box::new(FailureInfo { code, message }))
     }
 }
 
@@ -40,12 +56,12 @@ impl Failure {
             .map(|e| String::from(e.message()))
             .or_else(|| err.as_string())
             .unwrap_or_else(|| "unknown error".into());
-        Self::new(code, format!("{what}: {detail}"))
+        Self::new(code, frameseek_core::text![what, ": ", detail])
     }
 
     /// The JavaScript `Error` for this failure.
     pub fn to_js(&self) -> JsValue {
-        let e = js_sys::Error::new(&format!("frameseek: {}", self.message));
+        let e = js_sys::Error::new(&frameseek_core::text!["frameseek: ", self.message]);
         let _ = js_sys::Reflect::set(&e, &"code".into(), &self.code.into());
         e.into()
     }
@@ -70,7 +86,7 @@ impl From<frameseek_core::Error> for Failure {
             ErrorKind::FrameOutOfRange { .. } => "out-of-range",
             ErrorKind::Usage { .. } => "usage",
         };
-        Self::new(code, e.to_string())
+        Self::new(code, e.message())
     }
 }
 

@@ -3,15 +3,14 @@
 //! a server that ignored `Range`, or a failure that is worth retrying or not.
 
 use crate::error::{Failure, Result};
-use crate::http::parse_content_range;
-use js_sys::{Promise, Reflect, Uint8Array};
+use crate::http::{number, parse_content_range};
+use crate::info::set;
+use frameseek_core::text;
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, ReadableStreamDefaultReader, Request, RequestCredentials, RequestInit,
-    Response,
-};
+use web_sys::{AbortController, ReadableStreamDefaultReader, Request, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -107,35 +106,31 @@ impl Body {
 
 /// Sends `GET` with `Range: bytes=start-(end-1)` and waits for the response head.
 pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, FetchError> {
-    let setup = |e: JsValue| {
-        FetchError::fatal(
-            "usage",
-            Failure::from_js("usage", "building the request", &e).message,
-        )
+    let setup = |e: JsValue| FetchError {
+        transient: false,
+        failure: Failure::from_js("usage", "building the request", &e),
     };
     let abort = AbortController::new().map_err(setup)?;
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_signal(Some(&abort.signal()));
-    match target.credentials.as_deref() {
-        Some("include") => init.set_credentials(RequestCredentials::Include),
-        Some("omit") => init.set_credentials(RequestCredentials::Omit),
-        Some("same-origin") => init.set_credentials(RequestCredentials::SameOrigin),
-        _ => {}
+    let init = Object::new();
+    set(&init, "method", "GET");
+    set(&init, "signal", abort.signal());
+    if let Some(c @ ("include" | "omit" | "same-origin")) = target.credentials.as_deref() {
+        set(&init, "credentials", c);
     }
     let headers = web_sys::Headers::new().map_err(setup)?;
     for (k, v) in &target.headers {
         headers.set(k, v).map_err(setup)?;
     }
-    let range = format!("bytes={}-{}", start, end.saturating_sub(1));
+    let range = text!["bytes=", start, "-", end.saturating_sub(1)];
     headers.set("Range", &range).map_err(setup)?;
-    init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(&target.url, &init).map_err(setup)?;
+    set(&init, "headers", headers);
+    let request =
+        Request::new_with_str_and_init(&target.url, init.unchecked_ref()).map_err(setup)?;
     let resp: Response = JsFuture::from(global_fetch(&request))
         .await
         .map_err(|e| FetchError {
             transient: true,
-            failure: Failure::from_js("network", &format!("fetching {}", target.url), &e),
+            failure: Failure::from_js("network", &text!["fetching ", target.url], &e),
         })?
         .unchecked_into();
     let status = resp.status();
@@ -145,30 +140,37 @@ pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, Fe
             let Some(cr) = header("content-range") else {
                 return Err(FetchError::fatal(
                     "http",
-                    format!(
-                        "HTTP 206 without a readable Content-Range from {} (cross-origin servers must send Access-Control-Expose-Headers: Content-Range)",
-                        target.url
-                    ),
+                    text![
+                        "HTTP 206 without a readable Content-Range from ",
+                        target.url,
+                        " (cross-origin servers must send Access-Control-Expose-Headers: Content-Range)"
+                    ],
                 ));
             };
             let Some((first, total)) = parse_content_range(&cr) else {
                 return Err(FetchError::fatal(
                     "http",
-                    format!("unparsable Content-Range \"{cr}\" from {}", target.url),
+                    text!["unparsable Content-Range \"", cr, "\" from ", target.url],
                 ));
             };
             if first != start {
                 return Err(FetchError::fatal(
                     "http",
-                    format!(
-                        "asked for bytes from {start}, the server sent bytes from {first} ({cr})"
-                    ),
+                    text![
+                        "asked for bytes from ",
+                        start,
+                        ", the server sent bytes from ",
+                        first,
+                        " (",
+                        cr,
+                        ")"
+                    ],
                 ));
             }
             (first, total, false)
         }
         200 => {
-            let total = header("content-length").and_then(|v| v.trim().parse().ok());
+            let total = header("content-length").and_then(|v| number(v.as_bytes()));
             (0, total, true)
         }
         416 => {
@@ -176,35 +178,42 @@ pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, Fe
                 .and_then(|cr| parse_content_range(&cr))
                 .and_then(|(_, t)| t);
             let msg = match total {
-                Some(0) => format!("{} is empty", target.url),
-                Some(t) => format!(
-                    "range {range} is past the end of {} ({t} bytes)",
+                Some(0) => text![target.url, " is empty"],
+                Some(t) => text![
+                    "range ",
+                    range,
+                    " is past the end of ",
+                    target.url,
+                    " (",
+                    t,
+                    " bytes)"
+                ],
+                None => text![
+                    "HTTP 416 (range not satisfiable) for ",
+                    range,
+                    " of ",
                     target.url
-                ),
-                None => format!(
-                    "HTTP 416 (range not satisfiable) for {range} of {}",
-                    target.url
-                ),
+                ],
             };
             return Err(FetchError::fatal("http", msg));
         }
         s if s >= 500 || s == 408 || s == 429 => {
             return Err(FetchError::transient(
                 "http",
-                format!("HTTP {s} for {}", target.url),
+                text!["HTTP ", s, " for ", target.url],
             ));
         }
         s => {
             return Err(FetchError::fatal(
                 "http",
-                format!("HTTP {s} for {}", target.url),
+                text!["HTTP ", s, " for ", target.url],
             ))
         }
     };
     let Some(stream) = resp.body() else {
         return Err(FetchError::fatal(
             "http",
-            format!("HTTP {status} without a body from {}", target.url),
+            text!["HTTP ", status, " without a body from ", target.url],
         ));
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();

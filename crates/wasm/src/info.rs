@@ -5,8 +5,14 @@ use frameseek_core::{MediaInfo, TrackInfo, TrackKind};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
-    let _ = Reflect::set(o, &k.into(), &v.into());
+/// `o[k] = v` (also how the module fills WebCodecs and fetch dictionaries: one import for all
+/// of them instead of one per web-sys setter).
+pub(crate) fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
+    put(o, k, &v.into());
+}
+
+fn put(o: &Object, k: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &k.into(), v);
 }
 
 fn set_opt<T: Into<JsValue>>(o: &Object, k: &str, v: Option<T>) {

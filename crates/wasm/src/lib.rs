@@ -20,9 +20,16 @@ pub mod info;
 #[cfg(target_arch = "wasm32")]
 pub mod reader;
 #[cfg(target_arch = "wasm32")]
+pub mod task;
+#[cfg(target_arch = "wasm32")]
 pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod video;
+
+/// talc instead of std's dlmalloc: ~6 KB less WebAssembly (docs/bench.md, "Module size").
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 #[cfg(target_arch = "wasm32")]
 pub use video::{open_video, FrameStream, Video};

@@ -7,6 +7,7 @@ use crate::cache::{Cache, Cover, Loading};
 use crate::error::{Failure, Result};
 use crate::fetch::{self, Body, FetchError, Target};
 use crate::notify::Notify;
+use frameseek_core::text;
 use frameseek_core::ByteRange;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -148,7 +149,7 @@ impl Reader {
             return;
         };
         let this = Rc::clone(self);
-        wasm_bindgen_futures::spawn_local(async move { this.run_fetch(start, id).await });
+        crate::task::spawn(async move { this.run_fetch(start, id).await });
     }
 
     /// Fills span `(start, id)`, retrying transient failures and resuming after the bytes
@@ -178,7 +179,7 @@ impl Reader {
                     transient: true,
                     failure: Failure::new(
                         "network",
-                        format!("the response ended at byte {now} of {from}..{to}"),
+                        text!["the response ended at byte ", now, " of ", from, "..", to],
                     ),
                 },
                 Err(e) => e,
@@ -243,10 +244,11 @@ impl Reader {
             transient: false,
             failure: Failure::new(
                 "range-ignored",
-                format!(
-                    "{} answered a ranged request with the whole file (HTTP 200, not 206); {why}",
-                    self.target.url
-                ),
+                text![
+                    self.target.url,
+                    " answered a ranged request with the whole file (HTTP 200, not 206); ",
+                    why
+                ],
             ),
         };
         let max = self.opts.whole_file_max;
@@ -255,7 +257,11 @@ impl Reader {
             return Err(ignored(if max == 0 {
                 "frameseek needs a server that honours Range (or pass { wholeFileMax } to read small files whole)".into()
             } else {
-                format!("the file is larger than wholeFileMax ({max} bytes) or of unknown length")
+                text![
+                    "the file is larger than wholeFileMax (",
+                    max,
+                    " bytes) or of unknown length"
+                ]
             }));
         };
         let mut data = Vec::new();
@@ -300,7 +306,7 @@ impl Reader {
                 Cover::Missing(_) => {
                     return Err(Failure::new(
                         "http",
-                        format!("no response told the size of {}", self.target.url),
+                        text!["no response told the size of ", self.target.url],
                     ))
                 }
                 _ => {}

@@ -54,7 +54,7 @@ impl Video {
                 .filter_map(|&i| index.sample_frame(i as usize))
                 .map(|k| k as u32)
                 .collect();
-            v.sort_unstable();
+            frameseek_core::sort::sort_by_key(&mut v, &|&k| u64::from(k));
             v.dedup();
             Ok::<_, Failure>(v)
         })??;

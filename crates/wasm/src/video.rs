@@ -8,7 +8,9 @@ use crate::error::{Failure, Result};
 use crate::fetch::Target;
 use crate::notify::Notify;
 use crate::reader::{Reader, ReaderOptions};
+use crate::task::promise;
 use frameseek_core::codec::is_decoder_start;
+use frameseek_core::text;
 use frameseek_core::{
     plan_frame_where, plan_frames_where, ByteRange, DecodeRun, FramePlan, GopPlan, MediaInfo,
     Movie, Mp4Reader, Need, PlanOptions, TrackIndex,
@@ -17,7 +19,6 @@ use js_sys::{Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::VideoFrame;
 
 /// Default bound of the first request (`headBytes`): the moov of about half an hour of 30 fps
@@ -193,7 +194,13 @@ impl Inner {
             let k = k as u64;
             return Err(Failure::new(
                 "out-of-range",
-                format!("frame {k} out of range (the video has {count} frames)"),
+                text![
+                    "frame ",
+                    k,
+                    " out of range (the video has ",
+                    count,
+                    " frames)"
+                ],
             ));
         }
         Ok(k as usize)
@@ -250,7 +257,7 @@ pub struct Video {
 #[wasm_bindgen(js_name = openVideo)]
 pub fn open_video(url: String, opts: JsValue) -> Promise {
     let opts = Options::parse(url, &opts);
-    future_to_promise(async move {
+    promise(async move {
         match open(opts).await {
             Ok(inner) => Ok(Video {
                 inner: Rc::new(inner),
@@ -279,7 +286,7 @@ async fn open(opts: Options) -> Result<Inner> {
         let codec = vt.codec.clone().map_err(|e| {
             Failure::new(
                 "unsupported-codec",
-                format!("cannot read the video codec configuration: {e}"),
+                text!["cannot read the video codec configuration: ", e.message()],
             )
         });
         Some((
@@ -320,7 +327,7 @@ async fn read_header(reader: &Rc<Reader>) -> Result<Movie> {
         if last == Some((range, end)) {
             return Err(Failure::new(
                 "invalid",
-                format!("the MP4 reader made no progress at byte {}", range.start),
+                text!["the MP4 reader made no progress at byte ", range.start],
             ));
         }
         last = Some((range, end));
@@ -343,7 +350,7 @@ impl Video {
     #[wasm_bindgen(js_name = frameAt)]
     pub fn frame_at(&self, k: f64) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             match frame_at(inner, k).await {
                 Ok(f) => Ok(f.into()),
                 Err(e) => Err(e.to_js()),
@@ -357,7 +364,7 @@ impl Video {
     #[wasm_bindgen(js_name = decodeError)]
     pub fn decode_error(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             let r = match inner.video() {
                 Ok((_, decoder)) => decoder.ready().await,
                 Err(e) => Err(e),
@@ -391,7 +398,7 @@ impl Video {
         let state = Rc::new(StreamState::default());
         let sink = Rc::new(Sink::default());
         let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let (inner, sink, state) = task;
             let r = stream_frames(&inner, &frames, &sink, &state, ahead).await;
             *state.result.borrow_mut() = Some(r);
@@ -454,7 +461,7 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
             Rc::clone(&done),
             Rc::clone(decoder),
         );
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let _guard = decoder.lock().await;
             let r = match inner.video() {
                 Ok((index, _)) => {
@@ -477,7 +484,7 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
             r?;
             return Err(Failure::new(
                 "decode",
-                format!("the decoder did not output frame {k}"),
+                text!["the decoder did not output frame ", k],
             ));
         }
         changed.await;
@@ -588,7 +595,7 @@ pub(crate) async fn decode_pass(
     match sink.missing() {
         Some(k) if !stop() => Err(Failure::new(
             "decode",
-            format!("the decoder did not output frame {k}"),
+            text!["the decoder did not output frame ", k],
         )),
         _ => Ok(()),
     }
@@ -618,7 +625,7 @@ impl FrameStream {
             Rc::clone(&self.sink),
             Rc::clone(&self.state),
         );
-        future_to_promise(async move {
+        promise(async move {
             loop {
                 let changed = inner.notify().changed();
                 if let Some((_, frame)) = sink.take() {

@@ -4,6 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::mp4::cursor::Cursor;
+use crate::text;
+use crate::text::hex;
 
 /// What an `esds` box describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,15 +49,16 @@ const DECODER_SPECIFIC_TAG: u8 = 0x05;
 /// Reads a descriptor tag and its expandable size (1 to 4 bytes of 7 bits each) and returns the
 /// tag and the descriptor's body, which must fit in what is left.
 fn descriptor<'a>(c: &mut Cursor<'a>) -> Result<(u8, Cursor<'a>)> {
-    let tag = c.u8()?;
+    let tag = c.u8();
     let mut size = 0usize;
     for _ in 0..4 {
-        let b = c.u8()?;
+        let b = c.u8();
         size = (size << 7) | usize::from(b & 0x7f);
         if b & 0x80 == 0 {
             break;
         }
     }
+    c.check()?;
     let at = c.offset();
     let body = c
         .bytes(size)
@@ -66,22 +69,23 @@ fn descriptor<'a>(c: &mut Cursor<'a>) -> Result<(u8, Cursor<'a>)> {
 /// Parses an `esds` payload (full box) at file offset `base`.
 pub fn parse_esds(data: &[u8], base: u64) -> Result<EsdsConfig<'_>> {
     let mut c = Cursor::new(data, base, "esds");
-    c.version_flags()?;
+    c.version_flags();
     let at = c.offset();
     let (mut tag, mut body) = descriptor(&mut c)?;
     if tag == ES_DESCR_TAG {
-        body.skip(2)?; // ES_ID
-        let flags = body.u8()?;
+        body.skip(2); // ES_ID
+        let flags = body.u8();
         if flags & 0x80 != 0 {
-            body.skip(2)?; // dependsOn_ES_ID
+            body.skip(2); // dependsOn_ES_ID
         }
         if flags & 0x40 != 0 {
-            let len = usize::from(body.u8()?);
-            body.skip(len)?; // URL
+            let len = usize::from(body.u8());
+            body.skip(len); // URL
         }
         if flags & 0x20 != 0 {
-            body.skip(2)?; // OCR_ES_Id
+            body.skip(2); // OCR_ES_Id
         }
+        body.check()?;
         // The DecoderConfigDescriptor is the first sub-descriptor; skip anything else.
         loop {
             if body.remaining() == 0 {
@@ -102,12 +106,13 @@ pub fn parse_esds(data: &[u8], base: u64) -> Result<EsdsConfig<'_>> {
     if tag != DECODER_CONFIG_TAG {
         return Err(Error::invalid(
             "esds",
-            format!("descriptor tag {tag:#04x}"),
+            text!["descriptor tag 0x", hex(tag, 2)],
             at,
         ));
     }
-    let object_type_indication = body.u8()?;
-    body.skip(12)?; // streamType etc., bufferSizeDB, maxBitrate, avgBitrate
+    let object_type_indication = body.u8();
+    body.skip(12); // streamType etc., bufferSizeDB, maxBitrate, avgBitrate
+    body.check()?;
     while body.remaining() > 0 {
         let (t, dsi) = descriptor(&mut body)?;
         if t == DECODER_SPECIFIC_TAG {
@@ -206,14 +211,14 @@ pub fn parse_mp4a(esds: &[u8], base: u64) -> Result<Mp4aConfig> {
         _ => None,
     };
     let codec = match (oti, asc) {
-        (0x40, Some(asc)) => format!("mp4a.40.{}", asc.object_type),
+        (0x40, Some(asc)) => text!["mp4a.40.", asc.object_type],
         (0x40, None) => "mp4a.40".to_string(),
         (0x69 | 0x6b, _) => "mp3".to_string(),
         (0xa5, _) => "ac-3".to_string(),
         (0xa6, _) => "ec-3".to_string(),
         (0xad, _) => "opus".to_string(),
         (0xdd, _) => "vorbis".to_string(),
-        _ => format!("mp4a.{oti:02X}"),
+        _ => text!["mp4a.", hex(oti, 2).upper()],
     };
     Ok(Mp4aConfig {
         codec,

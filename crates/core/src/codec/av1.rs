@@ -3,34 +3,45 @@
 
 use crate::error::{Error, Result};
 use crate::mp4::cursor::Cursor;
+use crate::text;
+use crate::text::{hex, zeros};
 
 /// Parses an `av1C` payload at file offset `base` and returns the codec string suffix after
 /// `av01.`, e.g. `0.04M.08`.
 pub fn parse_av1c(data: &[u8], base: u64) -> Result<String> {
     let mut c = Cursor::new(data, base, "av1C");
     let at = c.offset();
-    let marker = c.u8()?;
+    let marker = c.u8();
+    c.check()?;
     if marker != 0x81 {
         return Err(Error::invalid(
             "av1C",
-            format!("marker/version byte {marker:#04x}, expected 0x81"),
+            text!["marker/version byte 0x", hex(marker, 2), ", expected 0x81"],
             at,
         ));
     }
-    let b1 = c.u8()?;
-    let b2 = c.u8()?;
-    c.skip(1)?; // reserved(3) initial_presentation_delay(1+4); configOBUs follow
+    let b1 = c.u8();
+    let b2 = c.u8();
+    c.skip(1); // reserved(3) initial_presentation_delay(1+4); configOBUs follow
+    c.check()?;
     let profile = b1 >> 5;
     let level = b1 & 0x1f;
     let tier = if b2 & 0x80 != 0 { 'H' } else { 'M' };
     let high_bitdepth = b2 & 0x40 != 0;
     let twelve_bit = b2 & 0x20 != 0;
     let depth = match (high_bitdepth, twelve_bit && profile == 2) {
-        (false, _) => 8,
+        (false, _) => 8u8,
         (true, false) => 10,
         (true, true) => 12,
     };
-    Ok(format!("{profile}.{level:02}{tier}.{depth:02}"))
+    Ok(text![
+        profile,
+        ".",
+        zeros(level, 2),
+        tier,
+        ".",
+        zeros(depth, 2)
+    ])
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use super::{aac, av1, h264, hevc, vp9, AudioParams, CodecConfig, TrackKind, Vide
 use crate::error::{Error, ErrorKind, Result};
 use crate::mp4::boxes::{find_child, BoxHeader, Children, FourCC};
 use crate::mp4::cursor::Cursor;
+use crate::text;
 
 /// Bytes of a VisualSampleEntry before its child boxes.
 const VISUAL_FIELDS: usize = 78;
@@ -18,7 +19,7 @@ pub fn parse(header: &BoxHeader, payload: &[u8], kind: TrackKind) -> Result<Code
     let base = header.payload_offset();
     if matches!(&fourcc.0, b"encv" | b"enca") {
         return Err(Error::unsupported(
-            format!("encrypted track ({fourcc})"),
+            text!["encrypted track (", fourcc, ")"],
             base,
         ));
     }
@@ -76,8 +77,9 @@ fn clean_aperture(data: &[u8], width: u32, height: u32) -> Option<(u32, u32)> {
     let mut c = Cursor::new(data, 0, "clap");
     let mut f = [0u32; 8];
     for v in &mut f {
-        *v = c.u32().ok()?;
+        *v = c.u32();
     }
+    c.check().ok()?;
     let [wn, wd, hn, hd, xn, xd, yn, yd] = f;
     // A size must be positive and fit; the centre offset (signed, per QuickTime) must keep the
     // aperture inside the picture: 2 * |offset| <= coded - aperture.
@@ -87,8 +89,9 @@ fn clean_aperture(data: &[u8], width: u32, height: u32) -> Option<(u32, u32)> {
         }
         let size = (u64::from(n) + u64::from(d) / 2) / u64::from(d);
         let size = u32::try_from(size).ok().filter(|&s| s > 0 && s <= coded)?;
-        let off = i128::from(on as i32).abs() * 2;
-        let room = i128::from(coded - size) * i128::from(od as i32).abs();
+        // |offset| * 2 <= 2^32 and (coded - size) * |od| < 2^63: both fit u64.
+        let off = u64::from((on as i32).unsigned_abs()) * 2;
+        let room = u64::from(coded - size) * u64::from((od as i32).unsigned_abs());
         (off <= room).then_some(size)
     };
     Some((axis(wn, wd, xn, xd, width)?, axis(hn, hd, yn, yd, height)?))
@@ -97,10 +100,11 @@ fn clean_aperture(data: &[u8], width: u32, height: u32) -> Option<(u32, u32)> {
 /// Reads a VisualSampleEntry (78 bytes of fields, then boxes).
 fn visual(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
     let mut c = Cursor::new(payload, base, "visual sample entry");
-    c.skip(24)?; // reserved, data_reference_index, pre_defined/reserved (QuickTime: version...)
-    let coded_width = u32::from(c.u16()?);
-    let coded_height = u32::from(c.u16()?);
-    c.skip(VISUAL_FIELDS - 28)?; // resolutions, frame_count, compressorname, depth, pre_defined
+    c.skip(24); // reserved, data_reference_index, pre_defined/reserved (QuickTime: version...)
+    let coded_width = u32::from(c.u16());
+    let coded_height = u32::from(c.u16());
+    c.skip(VISUAL_FIELDS - 28); // resolutions, frame_count, compressorname, depth, pre_defined
+    c.check()?;
     let (kids, at) = (c.rest(), c.offset());
     check_children(kids, at)?;
 
@@ -109,7 +113,7 @@ fn visual(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
             let (p, off) = required(kids, at, b"avcC", "avcC")?;
             let avc = h264::parse_avcc(p, off)?;
             (
-                format!("{fourcc}.{}", avc.profile_level),
+                text![fourcc, ".", avc.profile_level],
                 Some(p.to_vec()),
                 avc.sar,
             )
@@ -117,18 +121,18 @@ fn visual(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
         b"hvc1" | b"hev1" => {
             let (p, off) = required(kids, at, b"hvcC", "hvcC")?;
             (
-                format!("{fourcc}.{}", hevc::parse_hvcc(p, off)?),
+                text![fourcc, ".", hevc::parse_hvcc(p, off)?],
                 Some(p.to_vec()),
                 None,
             )
         }
         b"vp09" => {
             let (p, off) = required(kids, at, b"vpcC", "vpcC")?;
-            (format!("vp09.{}", vp9::parse_vpcc(p, off)?), None, None)
+            (text!["vp09.", vp9::parse_vpcc(p, off)?], None, None)
         }
         b"av01" => {
             let (p, off) = required(kids, at, b"av1C", "av1C")?;
-            (format!("av01.{}", av1::parse_av1c(p, off)?), None, None)
+            (text!["av01.", av1::parse_av1c(p, off)?], None, None)
         }
         b"vp08" => ("vp8".to_string(), None, None),
         _ => (fourcc.as_string(), None, None),
@@ -137,7 +141,9 @@ fn visual(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
     let sar = match find_child(kids, at, b"pasp")? {
         Some((h, p)) => {
             let mut pc = Cursor::new(p, h.payload_offset(), "pasp");
-            (pc.u32()?, pc.u32()?)
+            let sar = (pc.u32(), pc.u32());
+            pc.check()?;
+            sar
         }
         None => codec_sar.unwrap_or((1, 1)),
     };
@@ -175,20 +181,20 @@ fn looks_like_boxes(data: &[u8], at: u64) -> bool {
 /// 36 with a 64-bit float rate), then the codec's boxes.
 fn audio(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
     let mut c = Cursor::new(payload, base, "audio sample entry");
-    c.skip(8)?; // reserved, data_reference_index
-    let version = c.u16()?;
-    c.skip(6)?; // revision, vendor
-    let mut channels = c.u16()?;
-    c.skip(6)?; // samplesize, pre_defined (compression id), reserved (packet size)
-    let mut sample_rate = c.u32()? >> 16;
+    c.skip(8); // reserved, data_reference_index
+    let version = c.u16();
+    c.skip(6); // revision, vendor
+    let mut channels = c.u16();
+    c.skip(6); // samplesize, pre_defined (compression id), reserved (packet size)
+    let mut sample_rate = c.u32() >> 16;
     match version {
-        1 if !looks_like_boxes(c.rest(), c.offset()) => c.skip(16)?,
+        1 if !looks_like_boxes(c.rest(), c.offset()) => c.skip(16),
         2 => {
-            c.skip(4)?; // sizeOfStructOnly
-            let rate = f64::from_bits(c.u64()?);
-            let ch = c.u32()?;
-            c.skip(20)?; // always 0x7F000000, bits per channel, flags, bytes and frames per packet
-                         // Float-to-int `as` saturates and maps NaN to 0.
+            c.skip(4); // sizeOfStructOnly
+            let rate = f64::from_bits(c.u64());
+            let ch = c.u32();
+            c.skip(20); // always 0x7F000000, bits per channel, flags, bytes and frames per packet
+                        // Float-to-int `as` saturates and maps NaN to 0.
             sample_rate = if rate.is_finite() && rate > 0.0 {
                 rate.round() as u32
             } else {
@@ -198,13 +204,15 @@ fn audio(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
         }
         _ => {}
     }
+    c.check()?;
     let (kids, at) = (c.rest(), c.offset());
     check_children(kids, at)?;
     // ISO AudioSampleEntryV1 carries rates above 65535 Hz in a SamplingRateBox.
     if let Some((h, p)) = find_child(kids, at, b"srat")? {
         let mut s = Cursor::new(p, h.payload_offset(), "srat");
-        s.version_flags()?;
-        sample_rate = s.u32()?;
+        s.version_flags();
+        sample_rate = s.u32();
+        s.check()?;
     }
 
     let (codec, description) = match &fourcc.0 {
@@ -272,12 +280,13 @@ fn audio(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
 /// and the output channel count.
 fn opus_head(data: &[u8], base: u64) -> Result<(Vec<u8>, u16)> {
     let mut c = Cursor::new(data, base, "dOps");
-    c.skip(1)?; // Version
-    let channels = c.u8()?;
-    let pre_skip = c.u16()?;
-    let input_rate = c.u32()?;
-    let gain = c.u16()?;
-    let family = c.u8()?;
+    c.skip(1); // Version
+    let channels = c.u8();
+    let pre_skip = c.u16();
+    let input_rate = c.u32();
+    let gain = c.u16();
+    let family = c.u8();
+    c.check()?;
     let mut head = Vec::with_capacity(21 + usize::from(channels));
     head.extend_from_slice(b"OpusHead");
     head.extend_from_slice(&[1, channels]);
@@ -295,10 +304,11 @@ fn opus_head(data: &[u8], base: u64) -> Result<(Vec<u8>, u16)> {
 /// payload (FLAC in ISOBMFF §3.3.2) and reads rate and channels from its STREAMINFO.
 fn flac_description(data: &[u8], base: u64) -> Result<(Vec<u8>, u32, u16)> {
     let mut c = Cursor::new(data, base, "dfLa");
-    c.version_flags()?;
+    c.version_flags();
     let blocks = c.rest();
     let at = c.offset();
-    let first = c.u32()?;
+    let first = c.u32();
+    c.check()?;
     if first & 0x7f00_0000 != 0 || first & 0x00ff_ffff < 34 {
         return Err(Error::invalid(
             "dfLa",
@@ -307,17 +317,20 @@ fn flac_description(data: &[u8], base: u64) -> Result<(Vec<u8>, u32, u16)> {
         ));
     }
     let mut info = Cursor::new(c.bytes(34)?, at.saturating_add(4), "STREAMINFO");
-    info.skip(10)?; // block and frame sizes
-    let packed = info.u24()?; // sample rate (20), channels - 1 (3), bits per sample - 1 (1 of 5)
+    info.skip(10); // block and frame sizes
+    let packed = info.u24(); // sample rate (20), channels - 1 (3), bits per sample - 1 (1 of 5)
     let (rate, channels) = (packed >> 4, ((packed >> 1) & 0x07) as u16 + 1);
     // The remaining blocks must fit as well.
-    c.skip(((first & 0x00ff_ffff) - 34) as usize)?;
+    c.skip(((first & 0x00ff_ffff) - 34) as usize);
     let mut last = first & 0x8000_0000 != 0;
     while !last && c.remaining() > 0 {
-        let h = c.u32()?;
-        c.skip((h & 0x00ff_ffff) as usize)?;
+        let h = c.u32();
+        c.skip((h & 0x00ff_ffff) as usize);
+        // (A short read does not advance: stop at it.)
+        c.check()?;
         last = h & 0x8000_0000 != 0;
     }
+    c.check()?;
     let mut desc = Vec::with_capacity(4 + blocks.len());
     desc.extend_from_slice(b"fLaC");
     desc.extend_from_slice(blocks);
@@ -477,7 +490,7 @@ pub(crate) mod tests {
         assert_eq!(c.codec, "avc3.64000d");
         assert_eq!(video(&c), (320, 240, (4, 3), 427, 240));
 
-        // An SPS h264-reader rejects falls back to square pixels.
+        // An SPS that does not parse falls back to square pixels.
         let mut avcc = hex(h264_t::AVCC_VUI_4_3);
         avcc[8] = 0x68; // NAL type 8: not an SPS
         let mut e = visual_fields();
@@ -644,9 +657,9 @@ pub(crate) mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            (err.kind, err.offset),
+            (&err.kind, err.offset),
             (
-                ErrorKind::Missing { what: "avcC" },
+                &ErrorKind::Missing { what: "avcC" },
                 1008 + VISUAL_FIELDS as u64
             )
         );

@@ -2,10 +2,11 @@
 //! `avc1.PPCCLL` codec string and the WebCodecs `description`; the first SPS's VUI gives the
 //! sample aspect ratio when the container has no `pasp`.
 
+use super::bits::{unescape, Bits};
 use crate::error::{Error, Result};
 use crate::mp4::cursor::Cursor;
-use h264_reader::nal::sps::SeqParameterSet;
-use h264_reader::rbsp::{BitReader, ByteReader};
+use crate::text;
+use crate::text::hex;
 
 /// What the `avcC` record says about a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,50 +19,200 @@ pub struct AvcConfig {
 }
 
 /// Parses an `avcC` payload at file offset `base`. The record itself must be well formed (every
-/// parameter set inside the payload); an SPS that h264-reader cannot parse only loses the SAR.
+/// parameter set inside the payload); an SPS that [`parse_sps`] cannot read only loses the SAR.
 pub fn parse_avcc(data: &[u8], base: u64) -> Result<AvcConfig> {
     let mut c = Cursor::new(data, base, "avcC");
     let version_at = c.offset();
-    let version = c.u8()?;
+    let version = c.u8();
+    c.check()?;
     if version != 1 {
         return Err(Error::invalid(
             "avcC",
-            format!("configurationVersion {version}"),
+            text!["configurationVersion ", version],
             version_at,
         ));
     }
-    let (profile, compat, level) = (c.u8()?, c.u8()?, c.u8()?);
-    c.skip(1)?; // reserved(6) lengthSizeMinusOne(2)
-    let num_sps = c.u8()? & 0x1f;
+    let (profile, compat, level) = (c.u8(), c.u8(), c.u8());
+    c.skip(1); // reserved(6) lengthSizeMinusOne(2)
+    let num_sps = c.u8() & 0x1f;
     let mut first_sps = None;
     for _ in 0..num_sps {
-        let len = usize::from(c.u16()?);
+        let len = usize::from(c.u16());
         let nal = c.bytes(len)?;
         first_sps.get_or_insert(nal);
     }
-    let num_pps = c.u8()?;
+    let num_pps = c.u8();
     for _ in 0..num_pps {
-        let len = usize::from(c.u16()?);
-        c.skip(len)?;
+        let len = usize::from(c.u16());
+        c.skip(len);
     }
+    c.check()?;
     // Trailing fields (chroma format, bit depths, SPS extensions for high profiles) are optional
     // and not needed here; the decoder gets the whole record as `description`.
     Ok(AvcConfig {
-        profile_level: format!("{profile:02x}{compat:02x}{level:02x}"),
+        profile_level: text![hex(profile, 2), hex(compat, 2), hex(level, 2)],
         sar: first_sps.and_then(sps_sar),
     })
 }
 
 /// The VUI sample aspect ratio of an SPS NAL unit (with its 1-byte NAL header), if any.
 fn sps_sar(nal: &[u8]) -> Option<(u32, u32)> {
-    let header = *nal.first()?;
-    if header & 0x1f != 7 {
+    parse_sps(nal)?.sar
+}
+
+/// What frameseek reads from an H.264 sequence parameter set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sps {
+    /// `profile_idc`.
+    pub profile_idc: u8,
+    /// `chroma_format_idc` (1, 4:2:0, unless a high profile says otherwise).
+    pub chroma_format_idc: u8,
+    /// `bit_depth_luma_minus8`.
+    pub bit_depth_luma_minus8: u8,
+    /// `bit_depth_chroma_minus8`.
+    pub bit_depth_chroma_minus8: u8,
+    /// Picture width after the cropping rectangle.
+    pub width: u32,
+    /// Picture height after the cropping rectangle.
+    pub height: u32,
+    /// VUI sample aspect ratio, when signalled and specified (not 0 or reserved).
+    pub sar: Option<(u32, u32)>,
+}
+
+/// `aspect_ratio_idc` 1 to 16 (H.264 Table E-1).
+const SAR_TABLE: [(u8, u8); 16] = [
+    (1, 1),
+    (12, 11),
+    (10, 11),
+    (16, 11),
+    (40, 33),
+    (24, 11),
+    (20, 11),
+    (32, 11),
+    (80, 33),
+    (18, 11),
+    (15, 11),
+    (64, 33),
+    (160, 99),
+    (4, 3),
+    (3, 2),
+    (2, 1),
+];
+
+/// Parses an SPS NAL unit (1-byte NAL header included) up to the VUI's aspect ratio
+/// (H.264 §7.3.2.1.1 and §E.1.1): every profile, with scaling lists, 4:4:4 and separate
+/// colour planes, field coding and cropping. `None` when it is not an SPS or is malformed.
+pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
+    if nal.first()? & 0x1f != 7 {
         return None;
     }
-    let sps =
-        SeqParameterSet::from_bits(BitReader::new(ByteReader::skipping_h264_header(nal))).ok()?;
-    let (w, h) = sps.vui_parameters?.aspect_ratio_info?.get()?;
-    Some((u32::from(w), u32::from(h)))
+    let rbsp = unescape(&nal[1..]);
+    let mut r = Bits {
+        data: &rbsp,
+        pos: 0,
+    };
+    let profile_idc = r.bits(8) as u8;
+    r.skip(16); // constraint_set flags, level_idc
+    let small = |v: u32, max: u32| (v <= max).then_some(v);
+    small(r.ue(), 31)?; // seq_parameter_set_id
+    let (mut chroma_format_idc, mut separate_planes, mut depth_luma, mut depth_chroma) =
+        (1, false, 0, 0);
+    if matches!(
+        profile_idc,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    ) {
+        chroma_format_idc = small(r.ue(), 3)?;
+        if chroma_format_idc == 3 {
+            separate_planes = r.bit() == 1;
+        }
+        depth_luma = small(r.ue(), 6)?;
+        depth_chroma = small(r.ue(), 6)?;
+        r.skip(1); // qpprime_y_zero_transform_bypass_flag
+        if r.bit() == 1 {
+            // seq_scaling_matrix_present_flag: read past the lists (§7.3.2.1.1.1).
+            let lists = if chroma_format_idc == 3 { 12 } else { 8 };
+            for i in 0..lists {
+                if r.bit() == 1 {
+                    let size = if i < 6 { 16 } else { 64 };
+                    let (mut last, mut next) = (8i32, 8i32);
+                    for _ in 0..size {
+                        if next != 0 {
+                            let delta = r.se();
+                            if !(-128..=127).contains(&delta) {
+                                return None;
+                            }
+                            next = (last + delta + 256) % 256;
+                        }
+                        if next != 0 {
+                            last = next;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    small(r.ue(), 12)?; // log2_max_frame_num_minus4
+    match r.ue() {
+        0 => {
+            small(r.ue(), 12)?; // log2_max_pic_order_cnt_lsb_minus4
+        }
+        1 => {
+            r.skip(1); // delta_pic_order_always_zero_flag
+            r.se(); // offset_for_non_ref_pic
+            r.se(); // offset_for_top_to_bottom_field
+            for _ in 0..small(r.ue(), 255)? {
+                r.se(); // offset_for_ref_frame
+            }
+        }
+        2 => {}
+        _ => return None,
+    }
+    r.ue(); // max_num_ref_frames
+    r.skip(1); // gaps_in_frame_num_value_allowed_flag
+    let width_mbs = u64::from(r.ue()) + 1;
+    let height_units = u64::from(r.ue()) + 1;
+    let frame_mbs_only = r.bit() == 1;
+    if !frame_mbs_only {
+        r.skip(1); // mb_adaptive_frame_field_flag
+    }
+    r.skip(1); // direct_8x8_inference_flag
+    let mut crop = [0u64; 4];
+    if r.bit() == 1 {
+        for c in &mut crop {
+            *c = u64::from(r.ue());
+        }
+    }
+    // CropUnitX/CropUnitY (§7.4.2.1.1): ChromaArrayType 0 is monochrome or separate planes.
+    let fields = if frame_mbs_only { 1 } else { 2 };
+    let (unit_x, unit_y) = match (chroma_format_idc, separate_planes) {
+        (1, false) => (2, 2 * fields),
+        (2, false) => (2, fields),
+        _ => (1, fields),
+    };
+    let width = (width_mbs * 16).checked_sub(unit_x * (crop[0] + crop[1]))?;
+    let height = (height_units * 16 * fields).checked_sub(unit_y * (crop[2] + crop[3]))?;
+    let mut sar = None;
+    if r.bit() == 1 && r.bit() == 1 {
+        // vui_parameters_present_flag, aspect_ratio_info_present_flag
+        sar = match r.bits(8) {
+            255 => Some((r.bits(16), r.bits(16))).filter(|&(w, h)| w > 0 && h > 0),
+            idc @ 1..=16 => {
+                let (w, h) = SAR_TABLE[idc as usize - 1];
+                Some((u32::from(w), u32::from(h)))
+            }
+            _ => None,
+        };
+    }
+    r.ok()?;
+    Some(Sps {
+        profile_idc,
+        chroma_format_idc: chroma_format_idc as u8,
+        bit_depth_luma_minus8: depth_luma as u8,
+        bit_depth_chroma_minus8: depth_chroma as u8,
+        width: u32::try_from(width).ok()?,
+        height: u32::try_from(height).ok()?,
+        sar,
+    })
 }
 
 #[cfg(test)]
@@ -104,6 +255,264 @@ pub(crate) mod tests {
     fn never_panics() {
         fuzz_slices(&hex(AVCC_HIGH_13), |d| {
             let _ = parse_avcc(d, 0);
+        });
+    }
+
+    /// Writes SPS syntax elements (H.264 §7.3.2.1.1) for hand-built parameter sets.
+    #[derive(Default)]
+    struct Writer {
+        bits: Vec<bool>,
+    }
+
+    impl Writer {
+        fn u(&mut self, n: u32, v: u32) -> &mut Self {
+            for i in (0..n).rev() {
+                self.bits.push(v >> i & 1 == 1);
+            }
+            self
+        }
+        fn ue(&mut self, v: u32) -> &mut Self {
+            let x = u64::from(v) + 1;
+            let len = 64 - x.leading_zeros();
+            self.u(len - 1, 0);
+            for i in (0..len).rev() {
+                self.bits.push(x >> i & 1 == 1);
+            }
+            self
+        }
+        fn se(&mut self, v: i32) -> &mut Self {
+            self.ue(if v > 0 {
+                2 * v as u32 - 1
+            } else {
+                (-2 * v) as u32
+            })
+        }
+        /// The NAL unit: header, RBSP with stop bit, emulation prevention.
+        fn nal(&mut self) -> Vec<u8> {
+            self.bits.push(true);
+            while self.bits.len() % 8 != 0 {
+                self.bits.push(false);
+            }
+            let mut out = vec![0x67];
+            let mut zeros = 0;
+            for byte in self.bits.chunks(8) {
+                let b = byte.iter().fold(0u8, |a, &bit| a << 1 | u8::from(bit));
+                if zeros >= 2 && b <= 3 {
+                    out.push(3);
+                    zeros = 0;
+                }
+                zeros = if b == 0 { zeros + 1 } else { 0 };
+                out.push(b);
+            }
+            out
+        }
+    }
+
+    /// A high-profile SPS: `chroma` format, separate planes, scaling lists as
+    /// `(present, deltas)`, POC type `poc`, size in macroblocks/map units, field coding,
+    /// crop `[l, r, t, b]` and a VUI aspect ratio idc (with extended width/height).
+    #[allow(clippy::too_many_arguments)]
+    fn high_sps(
+        chroma: u32,
+        separate: bool,
+        lists: &[Option<Vec<i32>>],
+        poc: u32,
+        (w, h): (u32, u32),
+        frames_only: bool,
+        crop: Option<[u32; 4]>,
+        aspect: Option<(u32, u32, u32)>,
+    ) -> Vec<u8> {
+        let mut b = Writer::default();
+        b.u(8, 244).u(8, 0).u(8, 40).ue(0).ue(chroma);
+        if chroma == 3 {
+            b.u(1, u32::from(separate));
+        }
+        b.ue(2).ue(2).u(1, 0).u(1, u32::from(!lists.is_empty()));
+        for l in lists {
+            match l {
+                None => {
+                    b.u(1, 0);
+                }
+                Some(deltas) => {
+                    b.u(1, 1);
+                    for &d in deltas {
+                        b.se(d);
+                    }
+                }
+            }
+        }
+        b.ue(0).ue(poc);
+        match poc {
+            0 => {
+                b.ue(2);
+            }
+            1 => {
+                b.u(1, 0).se(-2).se(3).ue(3).se(1).se(-5).se(200);
+            }
+            _ => {}
+        }
+        b.ue(4)
+            .u(1, 0)
+            .ue(w - 1)
+            .ue(h - 1)
+            .u(1, u32::from(frames_only));
+        if !frames_only {
+            b.u(1, 1);
+        }
+        b.u(1, 1);
+        match crop {
+            Some(c) => {
+                b.u(1, 1);
+                for v in c {
+                    b.ue(v);
+                }
+            }
+            None => {
+                b.u(1, 0);
+            }
+        }
+        match aspect {
+            Some((idc, sw, sh)) => {
+                b.u(1, 1).u(1, 1).u(8, idc);
+                if idc == 255 {
+                    b.u(16, sw).u(16, sh);
+                }
+                // The rest of the VUI is not read.
+                b.u(1, 0)
+                    .u(1, 0)
+                    .u(1, 0)
+                    .u(1, 0)
+                    .u(1, 0)
+                    .u(1, 0)
+                    .u(1, 0)
+                    .u(1, 0);
+            }
+            None => {
+                b.u(1, 0);
+            }
+        }
+        b.nal()
+    }
+
+    /// A full list of `n` deltas (varying, so that next stays non-zero) and the
+    /// "use default" form (a first delta that makes nextScale 0).
+    fn full(n: usize) -> Option<Vec<i32>> {
+        Some((0..n).map(|j| if j % 2 == 0 { 5 } else { -3 }).collect())
+    }
+    fn use_default() -> Option<Vec<i32>> {
+        Some(vec![-8])
+    }
+
+    #[test]
+    fn sps_syntax_coverage() {
+        // 4:2:0 with all 8 scaling lists (full 4x4 and 8x8 lists, defaults, absent ones),
+        // POC type 1, frame cropping and a table SAR.
+        let lists = vec![
+            full(16),
+            None,
+            use_default(),
+            full(16),
+            None,
+            full(16),
+            full(64),
+            use_default(),
+        ];
+        let nal = high_sps(
+            1,
+            false,
+            &lists,
+            1,
+            (20, 15),
+            true,
+            Some([1, 2, 3, 4]),
+            Some((2, 0, 0)),
+        );
+        let s = parse_sps(&nal).unwrap();
+        assert_eq!(
+            (s.profile_idc, s.chroma_format_idc, s.bit_depth_luma_minus8),
+            (244, 1, 2)
+        );
+        assert_eq!((s.width, s.height), (320 - 2 * 3, 240 - 2 * 7));
+        assert_eq!(s.sar, Some((12, 11)));
+
+        // 4:4:4 has 12 lists; separate colour planes crop in luma samples (ChromaArrayType 0).
+        let lists: Vec<_> = (0..12)
+            .map(|i| if i < 6 { full(16) } else { full(64) })
+            .collect();
+        let nal = high_sps(
+            3,
+            true,
+            &lists,
+            0,
+            (20, 15),
+            true,
+            Some([1, 2, 3, 4]),
+            Some((255, 7, 5)),
+        );
+        let s = parse_sps(&nal).unwrap();
+        assert_eq!((s.chroma_format_idc, s.width, s.height), (3, 317, 233));
+        assert_eq!(s.sar, Some((7, 5)));
+        // ... and with 8 of them the rest of the SPS is misread.
+        let nal = high_sps(
+            3,
+            true,
+            &lists[..8],
+            0,
+            (20, 15),
+            true,
+            None,
+            Some((1, 0, 0)),
+        );
+        assert_ne!(
+            parse_sps(&nal).map(|s| (s.width, s.height, s.sar)),
+            Some((320, 240, Some((1, 1))))
+        );
+
+        // Monochrome fields: crop unit 1 across, 2 down; POC type 2.
+        let nal = high_sps(
+            0,
+            false,
+            &[],
+            2,
+            (20, 8),
+            false,
+            Some([1, 1, 1, 1]),
+            Some((14, 0, 0)),
+        );
+        let s = parse_sps(&nal).unwrap();
+        assert_eq!((s.chroma_format_idc, s.width, s.height), (0, 318, 256 - 4));
+        assert_eq!(s.sar, Some((4, 3)));
+
+        // 4:2:2 fields: crop unit 2 across, 2 down.
+        let nal = high_sps(2, false, &[], 0, (20, 8), false, Some([1, 0, 0, 2]), None);
+        let s = parse_sps(&nal).unwrap();
+        assert_eq!((s.width, s.height, s.sar), (318, 252, None));
+
+        // Unspecified, reserved and zero extended ratios are no ratio.
+        for aspect in [(0, 0, 0), (17, 0, 0), (254, 0, 0), (255, 0, 5), (255, 4, 0)] {
+            let nal = high_sps(1, false, &[], 0, (20, 15), true, None, Some(aspect));
+            assert_eq!(parse_sps(&nal).unwrap().sar, None, "{aspect:?}");
+        }
+    }
+
+    #[test]
+    fn bad_sps_is_none() {
+        let mut lists = vec![None; 8];
+        lists[1] = full(16);
+        let good = high_sps(1, false, &lists, 0, (20, 15), true, None, Some((1, 0, 0)));
+        assert!(parse_sps(&good).is_some());
+        // Not an SPS, cut short, a crop larger than the picture, an out-of-range delta.
+        let mut pps = good.clone();
+        pps[0] = 0x68;
+        assert_eq!(parse_sps(&pps), None);
+        assert_eq!(parse_sps(&good[..6]), None);
+        let big_crop = high_sps(1, false, &[], 0, (2, 2), true, Some([9, 9, 0, 0]), None);
+        assert_eq!(parse_sps(&big_crop), None);
+        lists[1] = Some(vec![200]);
+        let bad_delta = high_sps(1, false, &lists, 0, (20, 15), true, None, None);
+        assert_eq!(parse_sps(&bad_delta), None);
+        fuzz_slices(&good, |d| {
+            let _ = parse_sps(d);
         });
     }
 }

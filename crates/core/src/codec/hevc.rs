@@ -4,46 +4,53 @@
 
 use crate::error::Result;
 use crate::mp4::cursor::Cursor;
-use std::fmt::Write;
+use crate::text;
+use crate::text::hex;
 
 /// Parses an `hvcC` payload at file offset `base` and returns the codec string suffix (after
 /// `hvc1.`/`hev1.`), e.g. `1.6.L93.B0`. Every NAL unit array must fit in the payload.
 pub fn parse_hvcc(data: &[u8], base: u64) -> Result<String> {
     let mut c = Cursor::new(data, base, "hvcC");
-    c.skip(1)?; // configurationVersion (0 in some early files, 1 by the standard)
-    let ptl = c.u8()?;
-    let compat = c.u32()?;
+    c.skip(1); // configurationVersion (0 in some early files, 1 by the standard)
+    let ptl = c.u8();
+    let compat = c.u32();
     let constraints = c.bytes(6)?;
-    let level = c.u8()?;
+    let level = c.u8();
     // min_spatial_segmentation u16, parallelismType, chroma, luma/chroma bit depth,
     // avgFrameRate u16, constantFrameRate|numTemporalLayers|lengthSizeMinusOne.
-    c.skip(9)?;
-    let num_arrays = c.u8()?;
+    c.skip(9);
+    let num_arrays = c.u8();
     for _ in 0..num_arrays {
-        c.skip(1)?; // array_completeness | NAL unit type
-        let num_nalus = c.u16()?;
+        c.skip(1); // array_completeness | NAL unit type
+        let num_nalus = c.u16();
         for _ in 0..num_nalus {
-            let len = usize::from(c.u16()?);
-            c.skip(len)?;
+            let len = usize::from(c.u16());
+            c.skip(len);
         }
+        c.check()?;
     }
+    c.check()?;
 
     let space = ["", "A", "B", "C"]
         .get(usize::from(ptl >> 6))
         .copied()
         .unwrap_or("");
     let tier = if ptl & 0x20 != 0 { 'H' } else { 'L' };
-    let mut s = format!(
-        "{space}{}.{:X}.{tier}{level}",
+    let mut s = text![
+        space,
         ptl & 0x1f,
-        compat.reverse_bits()
-    );
+        ".",
+        hex(compat.reverse_bits(), 1).upper(),
+        ".",
+        tier,
+        level
+    ];
     let used = constraints
         .iter()
         .rposition(|&b| b != 0)
         .map_or(0, |i| i + 1);
     for b in constraints.iter().take(used) {
-        let _ = write!(s, ".{b:02X}");
+        s += &text![".", hex(*b, 2).upper()];
     }
     Ok(s)
 }

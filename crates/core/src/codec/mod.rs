@@ -65,6 +65,7 @@ pub struct CodecConfig {
 
 pub mod aac;
 pub mod av1;
+pub(crate) mod bits;
 pub mod entry;
 pub mod h264;
 pub mod hevc;

@@ -3,34 +3,57 @@
 
 use crate::error::Result;
 use crate::mp4::cursor::Cursor;
+use crate::text;
+use crate::text::zeros;
 
 /// Parses a `vpcC` payload (a full box: version and flags first) at file offset `base` and
 /// returns the codec string suffix after `vp09.`. Version 1 gives the full form; the draft
 /// version 0 record gives the short form `PP.LL.DD`.
 pub fn parse_vpcc(data: &[u8], base: u64) -> Result<String> {
     let mut c = Cursor::new(data, base, "vpcC");
-    let (version, _flags) = c.version_flags()?;
-    let (profile, level, packed) = (c.u8()?, c.u8()?, c.u8()?);
+    let (version, _flags) = c.version_flags();
+    let (profile, level, packed) = (c.u8(), c.u8(), c.u8());
     let bit_depth = packed >> 4;
     if version == 0 {
         // bitDepth(4) colorSpace(4), chromaSubsampling(4) transferFunction(4), fullRange(1)...
-        c.skip(2)?;
+        c.skip(2);
         skip_init_data(&mut c)?;
-        return Ok(format!("{profile:02}.{level:02}.{bit_depth:02}"));
+        return Ok(text![
+            zeros(profile, 2),
+            ".",
+            zeros(level, 2),
+            ".",
+            zeros(bit_depth, 2)
+        ]);
     }
     let chroma = (packed >> 1) & 0x07;
     let full_range = packed & 0x01;
-    let (primaries, transfer, matrix) = (c.u8()?, c.u8()?, c.u8()?);
+    let (primaries, transfer, matrix) = (c.u8(), c.u8(), c.u8());
     skip_init_data(&mut c)?;
-    Ok(format!(
-        "{profile:02}.{level:02}.{bit_depth:02}.{chroma:02}.{primaries:02}.{transfer:02}.{matrix:02}.{full_range:02}"
-    ))
+    Ok(text![
+        zeros(profile, 2),
+        ".",
+        zeros(level, 2),
+        ".",
+        zeros(bit_depth, 2),
+        ".",
+        zeros(chroma, 2),
+        ".",
+        zeros(primaries, 2),
+        ".",
+        zeros(transfer, 2),
+        ".",
+        zeros(matrix, 2),
+        ".",
+        zeros(full_range, 2)
+    ])
 }
 
 /// Skips `codecIntializationDataSize` and the data (always empty for VP9, but must fit).
 fn skip_init_data(c: &mut Cursor<'_>) -> Result<()> {
-    let len = usize::from(c.u16()?);
-    c.skip(len)
+    let len = usize::from(c.u16());
+    c.skip(len);
+    c.check()
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 //! the samples (with access unit delimiters and filler data). A parameter set that differs
 //! from all of them later in the stream (a mid-segment change) stays in-band in its sample.
 
+pub use crate::codec::bits::unescape;
+use crate::codec::bits::Bits;
 use crate::codec::{h264, hevc, CodecConfig, VideoParams};
 use crate::mp4::boxes::FourCC;
-use h264_reader::nal::sps::SeqParameterSet;
-use h264_reader::rbsp::{BitReader, ByteReader};
 
 /// The video codecs TS demuxing handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,21 +101,6 @@ fn next_start(data: &[u8], from: usize) -> Option<(usize, usize)> {
         }
     }
     None
-}
-
-/// Removes emulation prevention bytes (`00 00 03` → `00 00`).
-pub fn unescape(nal: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(nal.len());
-    let mut zeros = 0;
-    for &b in nal {
-        if zeros >= 2 && b == 3 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-        out.push(b);
-    }
-    out
 }
 
 /// Parameter sets of one stream and the access-unit converter.
@@ -253,13 +238,10 @@ pub fn build_avcc(sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Option<Vec<u8>> {
         push_u16_len(&mut out, p)?;
     }
     if !matches!(first[1], 66 | 77 | 88) {
-        if let Ok(s) = SeqParameterSet::from_bits(BitReader::new(ByteReader::skipping_h264_header(
-            first.as_slice(),
-        ))) {
-            let c = &s.chroma_info;
-            out.push(0xfc | (c.chroma_format.to_u32() & 3) as u8);
-            out.push(0xf8 | (c.bit_depth_luma_minus8 & 7));
-            out.push(0xf8 | (c.bit_depth_chroma_minus8 & 7));
+        if let Some(s) = h264::parse_sps(first) {
+            out.push(0xfc | (s.chroma_format_idc & 3));
+            out.push(0xf8 | (s.bit_depth_luma_minus8 & 7));
+            out.push(0xf8 | (s.bit_depth_chroma_minus8 & 7));
             out.push(0); // numOfSequenceParameterSetExt
         }
     }
@@ -269,11 +251,8 @@ pub fn build_avcc(sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Option<Vec<u8>> {
 fn avc_config(sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Option<CodecConfig> {
     let avcc = build_avcc(sps, pps)?;
     let avc = h264::parse_avcc(&avcc, 0).ok()?;
-    let parsed = SeqParameterSet::from_bits(BitReader::new(ByteReader::skipping_h264_header(
-        sps[0].as_slice(),
-    )))
-    .ok()?;
-    let (w, h) = parsed.pixel_dimensions().ok()?;
+    let parsed = h264::parse_sps(&sps[0])?;
+    let (w, h) = (parsed.width, parsed.height);
     Some(CodecConfig {
         fourcc: FourCC(*b"avc1"),
         codec: format!("avc1.{}", avc.profile_level),
@@ -281,43 +260,6 @@ fn avc_config(sps: &[Vec<u8>], pps: &[Vec<u8>]) -> Option<CodecConfig> {
         video: Some(video_params(w, h, avc.sar)),
         audio: None,
     })
-}
-
-/// A big-endian bit reader over an RBSP.
-struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Bits<'_> {
-    fn bit(&mut self) -> Option<u32> {
-        let byte = *self.data.get(self.pos / 8)?;
-        let b = (byte >> (7 - self.pos % 8)) & 1;
-        self.pos += 1;
-        Some(u32::from(b))
-    }
-
-    fn bits(&mut self, n: u32) -> Option<u32> {
-        (0..n).try_fold(0u32, |acc, _| Some((acc << 1) | self.bit()?))
-    }
-
-    fn skip(&mut self, n: usize) -> Option<()> {
-        self.pos = self.pos.checked_add(n)?;
-        (self.pos <= self.data.len() * 8).then_some(())
-    }
-
-    /// Exp-Golomb ue(v), up to 31 leading zeros.
-    fn ue(&mut self) -> Option<u32> {
-        let mut zeros = 0;
-        while self.bit()? == 0 {
-            zeros += 1;
-            if zeros > 31 {
-                return None;
-            }
-        }
-        let rest = self.bits(zeros)?;
-        Some(((1u64 << zeros) - 1 + u64::from(rest)).min(u64::from(u32::MAX)) as u32)
-    }
 }
 
 /// What an HEVC SPS says that the `hvcC` record and the picture size need.
@@ -348,39 +290,39 @@ pub fn parse_hevc_sps(nal: &[u8]) -> Option<HevcSps> {
         data: rbsp.get(2..)?,
         pos: 0,
     };
-    r.bits(4)?; // sps_video_parameter_set_id
-    let max_sub_layers_minus1 = r.bits(3)? as usize;
-    let temporal_id_nesting = r.bit()? == 1;
+    r.bits(4); // sps_video_parameter_set_id
+    let max_sub_layers_minus1 = r.bits(3) as usize;
+    let temporal_id_nesting = r.bit() == 1;
     let mut ptl = [0u8; 12];
     for b in &mut ptl {
-        *b = r.bits(8)? as u8;
+        *b = r.bits(8) as u8;
     }
     let mut present = Vec::with_capacity(max_sub_layers_minus1);
     for _ in 0..max_sub_layers_minus1 {
-        present.push((r.bit()? == 1, r.bit()? == 1));
+        present.push((r.bit() == 1, r.bit() == 1));
     }
     if max_sub_layers_minus1 > 0 {
-        r.skip(2 * (8 - max_sub_layers_minus1))?;
+        r.skip(2 * (8 - max_sub_layers_minus1));
     }
     for (profile, level) in present {
         if profile {
-            r.skip(88)?;
+            r.skip(88);
         }
         if level {
-            r.skip(8)?;
+            r.skip(8);
         }
     }
-    r.ue()?; // sps_seq_parameter_set_id
-    let chroma_format_idc = r.ue()?;
-    let separate_planes = chroma_format_idc == 3 && r.bit()? == 1;
-    let pic_width = r.ue()?;
-    let pic_height = r.ue()?;
+    r.ue(); // sps_seq_parameter_set_id
+    let chroma_format_idc = r.ue();
+    let separate_planes = chroma_format_idc == 3 && r.bit() == 1;
+    let pic_width = r.ue();
+    let pic_height = r.ue();
     let (mut left, mut right, mut top, mut bottom) = (0, 0, 0, 0);
-    if r.bit()? == 1 {
-        (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
+    if r.bit() == 1 {
+        (left, right, top, bottom) = (r.ue(), r.ue(), r.ue(), r.ue());
     }
-    let bit_depth_luma_minus8 = r.ue()?;
-    let bit_depth_chroma_minus8 = r.ue()?;
+    let bit_depth_luma_minus8 = r.ue();
+    let bit_depth_chroma_minus8 = r.ue();
     let (sub_w, sub_h): (u64, u64) = match (chroma_format_idc, separate_planes) {
         (1, false) => (2, 2),
         (2, false) => (2, 1),
@@ -388,6 +330,7 @@ pub fn parse_hevc_sps(nal: &[u8]) -> Option<HevcSps> {
     };
     let crop_w = sub_w * (u64::from(left) + u64::from(right));
     let crop_h = sub_h * (u64::from(top) + u64::from(bottom));
+    r.ok()?;
     if chroma_format_idc > 3 || bit_depth_luma_minus8 > 8 || bit_depth_chroma_minus8 > 8 {
         return None;
     }

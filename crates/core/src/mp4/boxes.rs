@@ -3,6 +3,7 @@
 
 use super::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::text;
 use std::fmt;
 
 /// A four-character box or sample-entry code.
@@ -27,13 +28,13 @@ impl FourCC {
 
 impl fmt::Debug for FourCC {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.as_string())
+        f.write_str(&self.as_string())
     }
 }
 
 impl fmt::Display for FourCC {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.as_string())
+        f.write_str(&self.as_string())
     }
 }
 
@@ -58,12 +59,13 @@ impl BoxHeader {
     /// Parses a header from `data`, which starts at file offset `offset`. Returns `Ok(None)`
     /// when `data` is too short to hold the whole header.
     pub fn parse(data: &[u8], offset: u64) -> Result<Option<Self>> {
+        // Every read below is after a check that its bytes are there.
         let mut c = Cursor::new(data, offset, "box header");
         if c.remaining() < 8 {
             return Ok(None);
         }
-        let size32 = c.u32()?;
-        let kind = FourCC(c.fourcc()?);
+        let size32 = c.u32();
+        let kind = FourCC(c.fourcc());
         let mut header_len = 8;
         let size = match size32 {
             0 => None,
@@ -72,11 +74,11 @@ impl BoxHeader {
                     return Ok(None);
                 }
                 header_len = 16;
-                let large = c.u64()?;
+                let large = c.u64();
                 if large < 16 {
                     return Err(Error::invalid(
                         "box size",
-                        format!("64-bit size {large} < 16"),
+                        text!["64-bit size ", large, " < 16"],
                         offset,
                     ));
                 }
@@ -85,7 +87,7 @@ impl BoxHeader {
             s if s < 8 => {
                 return Err(Error::invalid(
                     "box size",
-                    format!("size {s} < 8 for '{kind}'"),
+                    text!["size ", s, " < 8 for '", kind, "'"],
                     offset,
                 ));
             }
@@ -101,7 +103,7 @@ impl BoxHeader {
             if s < header_len {
                 return Err(Error::invalid(
                     "box size",
-                    format!("size {s} < header {header_len}"),
+                    text!["size ", s, " < header ", header_len],
                     offset,
                 ));
             }
@@ -179,12 +181,15 @@ impl<'a> Iterator for Children<'a> {
             self.pos = self.data.len();
             return Some(Err(Error::invalid(
                 "box size",
-                format!(
-                    "'{}' of {} bytes overruns its parent ({} left)",
+                text![
+                    "'",
                     header.kind,
+                    "' of ",
                     len,
-                    rest.len()
-                ),
+                    " bytes overruns its parent (",
+                    rest.len(),
+                    " left)"
+                ],
                 at,
             )));
         }

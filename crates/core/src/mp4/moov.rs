@@ -214,10 +214,11 @@ pub(crate) fn parse_moov(payload: &[u8], base: u64, file_size: u64) -> Result<Mo
         match &h.kind.0 {
             b"mvhd" => {
                 let mut c = Cursor::new(p, h.payload_offset(), "mvhd box");
-                let (v, _) = c.version_flags()?;
-                c.skip(if v == 1 { 16 } else { 8 })?;
-                m.timescale = c.u32()?;
-                m.duration = c.u32_or_u64(v == 1)?;
+                let (v, _) = c.version_flags();
+                c.skip(if v == 1 { 16 } else { 8 });
+                let (timescale, duration) = (c.u32(), c.u32_or_u64(v == 1));
+                c.check()?;
+                (m.timescale, m.duration) = (timescale, duration);
                 saw_mvhd = true;
             }
             b"trak" => {
@@ -232,12 +233,13 @@ pub(crate) fn parse_moov(payload: &[u8], base: u64, file_size: u64) -> Result<Mo
                     let mut c = Cursor::new(p, h.payload_offset(), "mvex child");
                     match &h.kind.0 {
                         b"trex" => {
-                            c.version_flags()?;
-                            let id = c.u32()?;
-                            c.u32()?;
-                            let duration = c.u32()?;
-                            let size = c.u32()?;
-                            let flags = c.u32()?;
+                            c.version_flags();
+                            let id = c.u32();
+                            c.u32();
+                            let duration = c.u32();
+                            let size = c.u32();
+                            let flags = c.u32();
+                            c.check()?;
                             trex.push((
                                 id,
                                 Trex {
@@ -248,8 +250,10 @@ pub(crate) fn parse_moov(payload: &[u8], base: u64, file_size: u64) -> Result<Mo
                             ));
                         }
                         b"mehd" => {
-                            let (v, _) = c.version_flags()?;
-                            m.fragment_duration = c.u32_or_u64(v == 1)?;
+                            let (v, _) = c.version_flags();
+                            let d = c.u32_or_u64(v == 1);
+                            c.check()?;
+                            m.fragment_duration = d;
                         }
                         _ => {}
                     }
@@ -283,19 +287,20 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
         match &h.kind.0 {
             b"tkhd" => {
                 let mut c = Cursor::new(p, h.payload_offset(), "tkhd box");
-                let (v, _) = c.version_flags()?;
-                c.skip(if v == 1 { 16 } else { 8 })?;
-                id = c.u32()?;
-                c.skip(4)?;
-                c.skip(if v == 1 { 8 } else { 4 })?;
-                c.skip(8 + 2 + 2 + 2 + 2)?;
+                let (v, _) = c.version_flags();
+                c.skip(if v == 1 { 16 } else { 8 });
+                id = c.u32();
+                c.skip(4);
+                c.skip(if v == 1 { 8 } else { 4 });
+                c.skip(8 + 2 + 2 + 2 + 2);
                 let mut matrix = [0i32; 9];
                 for m in &mut matrix {
-                    *m = c.i32()?;
+                    *m = c.i32();
                 }
                 rotation = rotation_of(&matrix);
-                let w = c.u32()?;
-                let hgt = c.u32()?;
+                let w = c.u32();
+                let hgt = c.u32();
+                c.check()?;
                 // 16.16 fixed point, rounded (saturating: the fields come from the input).
                 tkhd_size = (
                     w.saturating_add(0x8000) >> 16,
@@ -323,18 +328,21 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
         match &h.kind.0 {
             b"mdhd" => {
                 let mut c = Cursor::new(p, h.payload_offset(), "mdhd box");
-                let (v, _) = c.version_flags()?;
-                c.skip(if v == 1 { 16 } else { 8 })?;
-                timescale = c.u32()?;
-                c.skip(if v == 1 { 8 } else { 4 })?;
-                let lang = c.u16()?;
+                let (v, _) = c.version_flags();
+                c.skip(if v == 1 { 16 } else { 8 });
+                timescale = c.u32();
+                c.skip(if v == 1 { 8 } else { 4 });
+                let lang = c.u16();
+                c.check()?;
                 language = decode_language(lang);
             }
             b"hdlr" => {
                 let mut c = Cursor::new(p, h.payload_offset(), "hdlr box");
-                c.version_flags()?;
-                c.u32()?;
-                kind = match &c.fourcc()? {
+                c.version_flags();
+                c.u32();
+                let handler = c.fourcc();
+                c.check()?;
+                kind = match &handler {
                     b"vide" => TrackKind::Video,
                     b"soun" => TrackKind::Audio,
                     _ => TrackKind::Other,
@@ -411,8 +419,9 @@ fn parse_trak(payload: &[u8], base: u64, file_size: u64) -> Result<Option<TrackB
 
 fn parse_stsd(payload: &[u8], base: u64, kind: TrackKind) -> Result<CodecConfig> {
     let mut c = Cursor::new(payload, base, "stsd box");
-    c.version_flags()?;
-    let count = c.u32()?;
+    c.version_flags();
+    let count = c.u32();
+    c.check()?;
     if count == 0 {
         return Err(Error::invalid("stsd box", "no sample entries", base));
     }
@@ -440,16 +449,16 @@ fn first_entry_bytes(stsd: &[u8]) -> &[u8] {
 
 fn parse_elst(payload: &[u8], base: u64) -> Result<Vec<Edit>> {
     let mut c = Cursor::new(payload, base, "elst box");
-    let (v, _) = c.version_flags()?;
+    let (v, _) = c.version_flags();
     let n = c.count(if v == 1 { 20 } else { 12 }, "elst entry count")?;
     let mut edits = Vec::with_capacity(n);
     for _ in 0..n {
         let (duration, media_time) = if v == 1 {
-            (c.u64()?, c.i64()?)
+            (c.u64(), c.i64())
         } else {
-            (u64::from(c.u32()?), i64::from(c.i32()?))
+            (u64::from(c.u32()), i64::from(c.i32()))
         };
-        let rate = c.i32()?;
+        let rate = c.i32();
         edits.push(Edit {
             duration,
             media_time,

@@ -7,6 +7,7 @@ use super::fragment::parse_moof;
 use super::moov::{parse_moov, Movie, MovieBuilder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::ByteRange;
+use crate::text;
 
 /// What the reader needs next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,10 +160,16 @@ impl Mp4Reader {
                 }
                 return Err(Error::new(
                     ErrorKind::Usage {
-                        why: format!(
-                            "pushed bytes {}..{} do not cover the needed {}..{}",
-                            offset, data_end, range.start, range.end
-                        ),
+                        why: text![
+                            "pushed bytes ",
+                            offset,
+                            "..",
+                            data_end,
+                            " do not cover the needed ",
+                            range.start,
+                            "..",
+                            range.end
+                        ],
                     },
                     range.start,
                 ));
@@ -255,10 +262,12 @@ impl Mp4Reader {
         match &h.kind.0 {
             b"ftyp" => {
                 let mut c = super::cursor::Cursor::new(payload, base, "ftyp");
-                self.brand = Some(FourCC(c.fourcc()?));
-                c.u32()?;
+                let brand = FourCC(c.fourcc());
+                c.u32();
+                c.check()?;
+                self.brand = Some(brand);
                 while c.remaining() >= 4 {
-                    self.compatible.push(FourCC(c.fourcc()?));
+                    self.compatible.push(FourCC(c.fourcc()));
                 }
             }
             b"moov" => {

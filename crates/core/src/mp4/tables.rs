@@ -3,6 +3,7 @@
 
 use super::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::text;
 
 /// Decode-order samples of one track, as struct-of-arrays.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +68,9 @@ pub struct StblBoxes<'a> {
     pub co64: Option<(&'a [u8], u64)>,
 }
 
+// The entry reads below follow Cursor::count, which checked that the entries are all there
+// (and that nothing before them ran short), so they cannot fall short themselves.
+
 /// Expands a track's sample tables. `file_size` bounds counts that the tables themselves do
 /// not (a constant sample size with a huge count).
 pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<SampleTable> {
@@ -87,13 +91,13 @@ pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Sam
     let chunks = read_chunk_offsets(b, stbl_offset)?;
     let (stsc, stsc_at) = b.stsc.ok_or_else(|| missing("stsc box", stbl_offset))?;
     let mut c = Cursor::new(stsc, stsc_at, "stsc box");
-    c.version_flags()?;
+    c.version_flags();
     let entries = c.count(12, "stsc entry count")?;
     let mut runs = Vec::with_capacity(entries);
     for _ in 0..entries {
-        let first_chunk = c.u32()?;
-        let per_chunk = c.u32()?;
-        c.u32()?;
+        let first_chunk = c.u32();
+        let per_chunk = c.u32();
+        c.u32();
         runs.push((first_chunk, per_chunk));
     }
     let mut sample = 0usize;
@@ -122,7 +126,7 @@ pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Sam
     if t.offset.len() < n {
         return Err(Error::invalid(
             "sample tables",
-            format!("stsc/stco place {} of {} samples", t.offset.len(), n),
+            text!["stsc/stco place ", t.offset.len(), " of ", n, " samples"],
             stsc_at,
         ));
     }
@@ -130,13 +134,13 @@ pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Sam
     // Decode times from stts.
     let (stts, stts_at) = b.stts.ok_or_else(|| missing("stts box", stbl_offset))?;
     let mut c = Cursor::new(stts, stts_at, "stts box");
-    c.version_flags()?;
+    c.version_flags();
     let entries = c.count(8, "stts entry count")?;
     let mut dts = 0i64;
     let mut last_delta = 0u32;
     for _ in 0..entries {
-        let count = c.u32()?;
-        let delta = c.u32()?;
+        let count = c.u32();
+        let delta = c.u32();
         last_delta = delta;
         for _ in 0..count {
             if t.dts.len() >= n {
@@ -156,11 +160,11 @@ pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Sam
     // Composition offsets from ctts (version 0 values read as signed, as ffmpeg does).
     if let Some((ctts, at)) = b.ctts {
         let mut c = Cursor::new(ctts, at, "ctts box");
-        c.version_flags()?;
+        c.version_flags();
         let entries = c.count(8, "ctts entry count")?;
         for _ in 0..entries {
-            let count = c.u32()?;
-            let off = c.i32()?;
+            let count = c.u32();
+            let off = c.i32();
             for _ in 0..count {
                 if t.cto.len() >= n {
                     break;
@@ -176,10 +180,10 @@ pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Sam
         Some((stss, at)) => {
             t.sync.resize(n, false);
             let mut c = Cursor::new(stss, at, "stss box");
-            c.version_flags()?;
+            c.version_flags();
             let entries = c.count(4, "stss entry count")?;
             for _ in 0..entries {
-                let s = c.u32()? as usize;
+                let s = c.u32() as usize;
                 if s >= 1 && s <= n {
                     t.sync[s - 1] = true;
                 }
@@ -196,18 +200,19 @@ fn missing(what: &'static str, at: u64) -> Error {
 fn read_sizes(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Vec<u32>> {
     if let Some((stsz, at)) = b.stsz {
         let mut c = Cursor::new(stsz, at, "stsz box");
-        c.version_flags()?;
-        let constant = c.u32()?;
+        c.version_flags();
+        let constant = c.u32();
         if constant == 0 {
             let n = c.count(4, "stsz sample count")?;
             let mut v = Vec::with_capacity(n);
             for _ in 0..n {
-                v.push(c.u32()?);
+                v.push(c.u32());
             }
             return Ok(v);
         }
         let count_at = c.offset();
-        let count = u64::from(c.u32()?);
+        let count = u64::from(c.u32());
+        c.check()?;
         let limit = file_size / u64::from(constant);
         if count > limit {
             return Err(Error::too_large(
@@ -221,18 +226,15 @@ fn read_sizes(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Vec
     }
     if let Some((stz2, at)) = b.stz2 {
         let mut c = Cursor::new(stz2, at, "stz2 box");
-        c.version_flags()?;
-        c.u24()?;
-        let field = c.u8()?;
+        c.version_flags();
+        c.u24();
+        let field = c.u8();
         let count_at = c.offset();
-        let count = u64::from(c.u32()?);
+        let count = u64::from(c.u32());
+        c.check()?;
         let bits = u64::from(field);
         if !matches!(field, 4 | 8 | 16) {
-            return Err(Error::invalid(
-                "stz2 box",
-                format!("field size {field}"),
-                at,
-            ));
+            return Err(Error::invalid("stz2 box", text!["field size ", field], at));
         }
         let limit = (c.remaining() as u64) * 8 / bits;
         if count > limit {
@@ -268,11 +270,11 @@ fn read_chunk_offsets(b: &StblBoxes<'_>, stbl_offset: u64) -> Result<Vec<u64>> {
         (None, None) => return Err(missing("stco box", stbl_offset)),
     };
     let mut c = Cursor::new(data, at, if wide { "co64 box" } else { "stco box" });
-    c.version_flags()?;
+    c.version_flags();
     let n = c.count(if wide { 8 } else { 4 }, "chunk offset count")?;
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
-        v.push(c.u32_or_u64(wide)?);
+        v.push(c.u32_or_u64(wide));
     }
     Ok(v)
 }

@@ -10,6 +10,7 @@ use crate::decoder::{micros, Decoder, Sink};
 use crate::error::{Failure, Result};
 use crate::fetch::Target;
 use crate::notify::Notify;
+use crate::task::{promise, spawn};
 use crate::video::{
     ahead_bound, decode_pass, frame_list, get, get_u64, FrameStream, Options, StreamSource,
     StreamState,
@@ -24,7 +25,6 @@ use source::{Segment, Source};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 use web_sys::VideoFrame;
 
 /// Audio samples returned by one `audioChunks` call at most.
@@ -198,7 +198,7 @@ pub fn open_hls(url: String, opts: JsValue) -> Promise {
             }),
     };
     let opts = Options::parse(url, &opts);
-    future_to_promise(async move {
+    promise(async move {
         match open(opts, prefs).await {
             Ok(inner) => Ok(HlsVideo {
                 inner: Rc::new(inner),
@@ -418,7 +418,7 @@ impl HlsVideo {
     #[wasm_bindgen(js_name = frameAt)]
     pub fn frame_at(&self, k: f64) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             frame_at(inner, k)
                 .await
                 .map(JsValue::from)
@@ -457,7 +457,7 @@ impl HlsVideo {
         let state = Rc::new(StreamState::default());
         let sink = Rc::new(Sink::default());
         let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
-        wasm_bindgen_futures::spawn_local(async move {
+        spawn(async move {
             let (inner, sink, state) = task;
             let r = stream_frames(&inner, &frames, &sink, &state, ahead).await;
             *state.result.borrow_mut() = Some(r);
@@ -593,7 +593,7 @@ impl HlsVideo {
     #[wasm_bindgen(js_name = audioChunks)]
     pub fn audio_chunks(&self, from: f64, to: f64) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             audio_chunks(&inner, from, to)
                 .await
                 .map(JsValue::from)

@@ -179,7 +179,7 @@ impl Source {
             return;
         }
         let this = Rc::clone(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let mut changed = true;
             loop {
                 let Some(wait) = reload_interval(this.timeline.borrow().playlist(), changed) else {
@@ -331,7 +331,7 @@ impl Source {
             (info, map)
         };
         let this = Rc::clone(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::task::spawn(async move {
             let r = this.load(&info, map.as_ref()).await;
             {
                 let mut slots = this.slots.borrow_mut();
