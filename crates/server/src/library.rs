@@ -110,7 +110,13 @@ pub fn id_of(path: &str) -> String {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    format!("{h:016x}")
+    // 16 hex digits written into one allocation (asked for on every /media response).
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(16);
+    for shift in (0..16).rev() {
+        id.push(char::from(HEX[((h >> (shift * 4)) & 0xf) as usize]));
+    }
+    id
 }
 
 struct Scan {
@@ -401,6 +407,9 @@ mod tests {
         assert_eq!(id_of("a.mp4"), id_of("a.mp4"));
         assert_ne!(id_of("a.mp4"), id_of("b.mp4"));
         assert_eq!(id_of("").len(), 16);
+        // FNV-1a 64 test vectors, zero-padded lower-case hex.
+        assert_eq!(id_of(""), "cbf29ce484222325");
+        assert_eq!(id_of("a"), "af63dc4c8601ec8c");
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn alternate(path: &SafePath) -> Option<HeaderValue> {
         return None;
     }
     let id = crate::library::id_of(&joined);
-    HeaderValue::from_str(&format!(
+    HeaderValue::try_from(format!(
         "</transcode/{id}/master.m3u8>; rel=\"alternate\"; type=\"application/vnd.apple.mpegurl\""
     ))
     .ok()
