@@ -747,6 +747,10 @@ export class Engine {
       }
       this.#startProducer(k + 1);
     }
+    // Like a media element, finish the seek asynchronously even when the frame was at hand (a
+    // step onto a decoded frame): `seeking` reads true right after currentTime is set, and
+    // 'seeked' comes after the setter has returned.
+    await null;
     if (gen !== this.#seekGen) return;
     this.#prefetchedTo = -1;
     this.#prefetchAhead(t);
