@@ -2,7 +2,7 @@
 //! under `/hls/{id}/{version}/` the init segment and `seg-{n}.m4s`, immutable because the
 //! version token names the source's bytes. Everything goes through `respond::serve`.
 
-use super::{json_error, method_not_allowed, with_state, NO_CACHE};
+use super::{find_video, json_error, method_not_allowed, with_state, NO_CACHE};
 use crate::hls::object::{MemObject, SegmentObject};
 use crate::hls::MEDIA_PLAYLIST;
 use crate::mime;
@@ -66,18 +66,9 @@ async fn handle(tail: Tail, method: Method, headers: HeaderMap, state: Arc<AppSt
     let Some(resource) = parse(rest) else {
         return json_error(StatusCode::NOT_FOUND, "not found");
     };
-    let video = match state.library.find(id).await {
-        Ok(Some(v)) => v,
-        Ok(None) => return json_error(StatusCode::NOT_FOUND, &format!("no video with id {id:?}")),
-        Err(e) => {
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("cannot list videos: {e}"),
-            )
-        }
-    };
-    let Some(path) = video.safe_path() else {
-        return json_error(StatusCode::NOT_FOUND, "no such video");
+    let (video, path) = match find_video(&state, id).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let object = match state.vfs.open(&path).await {
         Ok(o) => o,

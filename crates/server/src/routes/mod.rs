@@ -67,6 +67,33 @@ pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     r
 }
 
+/// The library video that `id` names, with its path under DIR, or the JSON error to answer:
+/// 404 for an unknown id (or a path that is no longer safe), 500 when the listing fails.
+pub async fn find_video(
+    state: &AppState,
+    id: &str,
+) -> Result<(Arc<crate::library::Video>, crate::path::SafePath), Response> {
+    let video = match state.library.find(id).await {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            return Err(json_error(
+                StatusCode::NOT_FOUND,
+                &format!("no video with id {id:?}"),
+            ))
+        }
+        Err(e) => {
+            return Err(json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("cannot list videos: {e}"),
+            ))
+        }
+    };
+    match video.safe_path() {
+        Some(path) => Ok((video, path)),
+        None => Err(json_error(StatusCode::NOT_FOUND, "no such video")),
+    }
+}
+
 /// `{ "error": message }` with a status.
 pub fn json_error(status: StatusCode, message: &str) -> Response {
     json(status, &serde_json::json!({ "error": message }))
