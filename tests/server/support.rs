@@ -4,10 +4,10 @@
 
 #![allow(dead_code)]
 
-use frameseek_e2e::{barcode, ffmpeg_gray_frames};
+use frameseek_e2e::{barcode, ffmpeg, ffmpeg_gray_frames};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -21,19 +21,6 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("mkdir");
     dir
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Writes a barcoded MPEG-4 Part 2 AVI (`frames` frames of 320x240 at 25 fps, a key frame

@@ -181,6 +181,21 @@ pub fn barcode(luma: &[u8], width: usize) -> u32 {
     })
 }
 
+/// Runs ffmpeg quietly with `args` (overwriting outputs) and fails the test with its stderr
+/// when it fails.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs (install ffmpeg)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs ffmpeg with `input_args`, feeding `stdin` (if any), and returns the decoded frames
 /// as gray planes of `width * height`, in output (presentation) order.
 pub fn ffmpeg_gray_frames(

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use frameseek_e2e::ffmpeg;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -49,19 +50,6 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
             (x >> 33) as u8
         })
         .collect()
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs (install ffmpeg)");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn set_mtime(path: &Path, secs_ago: u64) {
