@@ -18,7 +18,7 @@ pub const DEFAULT_SEGMENT_SECS: f64 = 2.0;
 /// Default number of segments in the live window.
 pub const DEFAULT_WINDOW: usize = 6;
 /// The media playlist ffmpeg writes.
-pub const MEDIA_PLAYLIST: &str = "media.m3u8";
+pub const MEDIA_PLAYLIST: &str = crate::hls::MEDIA_PLAYLIST;
 
 /// Where a live source's pictures come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

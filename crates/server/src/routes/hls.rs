@@ -19,7 +19,8 @@ use warp::Filter;
 
 /// Cache-Control of init and media segments (their URLs change when the bytes would).
 pub const SEGMENT_CACHE: &str = "public, max-age=31536000, immutable";
-const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
+/// Content-Type of playlists.
+pub(super) const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 
 pub fn route(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     warp::path("hls")
@@ -31,16 +32,21 @@ pub fn route(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-/// What a path under `/hls/{id}/` names.
+/// What a path under `/hls/{id}/` (or `/transcode/{id}/`, laid out the same) names.
 #[derive(Debug, PartialEq, Eq)]
-enum Resource<'a> {
+pub(super) enum Resource<'a> {
+    /// `master.m3u8`
     Master,
+    /// The media playlist.
     Media,
+    /// `{version}/init.mp4`
     Init(&'a str),
+    /// `{version}/seg-{n}.m4s`
     Segment(&'a str, usize),
 }
 
-fn parse(rest: &str) -> Option<Resource<'_>> {
+/// Names the resource of a path under `/hls/{id}/` or `/transcode/{id}/`.
+pub(super) fn parse(rest: &str) -> Option<Resource<'_>> {
     match rest.split('/').collect::<Vec<_>>().as_slice() {
         ["master.m3u8"] => Some(Resource::Master),
         [name] if *name == MEDIA_PLAYLIST => Some(Resource::Media),
@@ -193,7 +199,11 @@ mod tests {
         assert_eq!(parse("media.m3u8"), Some(Resource::Media));
         assert_eq!(parse("abc/init.mp4"), Some(Resource::Init("abc")));
         assert_eq!(parse("abc/seg-12.m4s"), Some(Resource::Segment("abc", 12)));
+        assert_eq!(parse("v/init.mp4"), Some(Resource::Init("v")));
+        assert_eq!(parse("v/seg-3.m4s"), Some(Resource::Segment("v", 3)));
         for bad in [
+            "v/seg-x.m4s",
+            "a/b/c",
             "",
             "abc/seg-.m4s",
             "abc/seg-+1.m4s",

@@ -2,14 +2,13 @@
 //! video's markers), `{version}/init.mp4` and `{version}/seg-{n}.m4s` (encoded on demand,
 //! then immutable), and `/api/videos/{id}/transcode` (its state). Busy: 503 + Retry-After.
 
-use super::hls::SEGMENT_CACHE;
+use super::hls::{parse, Resource, PLAYLIST_TYPE, SEGMENT_CACHE};
 use super::{find_video, json, json_error, method_not_allowed, with_state, NO_CACHE};
 use crate::hls::object::MemObject;
 use crate::markers::playlist::{tags_token, vod_tags};
 use crate::respond::{self, Policy};
 use crate::state::AppState;
 use crate::storage::{LocalFile, Object};
-use crate::transcode::plan::MEDIA_PLAYLIST;
 use crate::transcode::SegmentError;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -19,33 +18,6 @@ use warp::filters::BoxedFilter;
 use warp::path::Tail;
 use warp::reply::Response;
 use warp::Filter;
-
-const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
-
-/// What a path under `/transcode/{id}/` names.
-#[derive(Debug, PartialEq, Eq)]
-enum Resource<'a> {
-    Master,
-    Media,
-    Init(&'a str),
-    Segment(&'a str, usize),
-}
-
-fn parse(rest: &str) -> Option<Resource<'_>> {
-    match rest.split('/').collect::<Vec<_>>().as_slice() {
-        ["master.m3u8"] => Some(Resource::Master),
-        [name] if *name == MEDIA_PLAYLIST => Some(Resource::Media),
-        [version, "init.mp4"] => Some(Resource::Init(version)),
-        [version, file] => {
-            let n = file.strip_prefix("seg-")?.strip_suffix(".m4s")?;
-            if n.is_empty() || n.len() > 9 || !n.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            Some(Resource::Segment(version, n.parse().ok()?))
-        }
-        _ => None,
-    }
-}
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let files = warp::path("transcode")
@@ -192,19 +164,4 @@ async fn serve_file(
             cache_control: SEGMENT_CACHE,
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resource_names() {
-        assert_eq!(parse("master.m3u8"), Some(Resource::Master));
-        assert_eq!(parse("media.m3u8"), Some(Resource::Media));
-        assert_eq!(parse("v/init.mp4"), Some(Resource::Init("v")));
-        assert_eq!(parse("v/seg-3.m4s"), Some(Resource::Segment("v", 3)));
-        assert_eq!(parse("v/seg-x.m4s"), None);
-        assert_eq!(parse("a/b/c"), None);
-    }
 }

@@ -9,7 +9,7 @@ use frameseek_core::{Movie, TrackKind};
 use serde::{Deserialize, Serialize};
 
 /// The media playlist's name, relative to the master playlist.
-pub const MEDIA_PLAYLIST: &str = "media.m3u8";
+pub const MEDIA_PLAYLIST: &str = crate::hls::MEDIA_PLAYLIST;
 
 /// One group of pictures: a key frame's presentation time and the frames shown from it up to
 /// the next key frame.
