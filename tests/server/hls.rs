@@ -65,19 +65,6 @@ fn server() -> Server {
     Server::serving(media_dir(), &["--hls-segment", "1"])
 }
 
-/// The library id of `path`.
-fn id_of(server: &Server, path: &str) -> String {
-    let list = server.get("/api/videos?limit=500", &[]).json();
-    list["videos"]
-        .as_array()
-        .expect("videos")
-        .iter()
-        .find(|v| v["path"] == path)
-        .and_then(|v| v["id"].as_str())
-        .unwrap_or_else(|| panic!("{path} is not in the library"))
-        .to_string()
-}
-
 fn text(resp: &Resp) -> String {
     String::from_utf8(resp.body.clone()).expect("UTF-8 playlist")
 }
@@ -284,7 +271,7 @@ fn server_playlists_follow_the_vod_rules_and_keep_the_timeline() {
     for f in videos() {
         let what = f.file.as_str();
         let source = source_movie(f);
-        let id = id_of(s, &f.file);
+        let id = s.id_of(&f.file);
         let master_url = format!("/hls/{id}/master.m3u8");
         let master = s.get(&master_url, &[]);
         assert_eq!(master.status, 200, "{what}");
@@ -335,7 +322,7 @@ fn server_playlists_follow_the_vod_rules_and_keep_the_timeline() {
 #[test]
 fn server_hls_answers_errors_as_json_and_caches_by_version() {
     let s = &server();
-    let id = id_of(s, "h264_aac.mp4");
+    let id = s.id_of("h264_aac.mp4");
     let media_url = format!("/hls/{id}/media.m3u8");
     let media = text(&s.get(&media_url, &[]));
     let seg0 = media
@@ -369,7 +356,7 @@ fn server_hls_answers_errors_as_json_and_caches_by_version() {
         (format!("/hls/{id}/0123456789abcdef/seg-0.m4s"), 404),
         (format!("/hls/{id}/0123456789abcdef/init.mp4"), 404),
         (format!("/hls/{id}/nothing.txt"), 404),
-        (format!("/hls/{}/master.m3u8", id_of(s, "random.mp4")), 422),
+        (format!("/hls/{}/master.m3u8", s.id_of("random.mp4")), 422),
     ] {
         let r = s.get(&path, &[]);
         assert_eq!(r.status, status, "{path}");
@@ -386,7 +373,7 @@ fn a_changed_file_gets_new_segment_urls() {
     let path = dir.join("clip.mp4");
     fs::copy(fixtures_dir().join("h264_faststart.mp4"), &path).expect("copy");
     let s = Server::serving(&dir, &[]);
-    let id = id_of(&s, "clip.mp4");
+    let id = s.id_of("clip.mp4");
     let media_url = format!("/hls/{id}/media.m3u8");
     let before = text(&s.get(&media_url, &[]));
     let f = fs::File::options().write(true).open(&path).expect("open");
@@ -426,7 +413,7 @@ fn fixture_size(f: &Fixture) -> (usize, usize) {
 fn ffmpeg_decodes_every_frame_through_the_server_hls() {
     let s = &server();
     for f in videos() {
-        let id = id_of(s, &f.file);
+        let id = s.id_of(&f.file);
         let codes = barcodes(&s.url(&format!("/hls/{id}/master.m3u8")), f);
         let expected: Vec<u32> = (0..f.frames as u32).collect();
         assert_eq!(
@@ -440,7 +427,7 @@ fn ffmpeg_decodes_every_frame_through_the_server_hls() {
         .into_iter()
         .find(|f| f.file == "h264_bframes_editlist.mp4")
         .expect("fixture");
-    let id = id_of(s, "pack.tar/clips/inner.mp4");
+    let id = s.id_of("pack.tar/clips/inner.mp4");
     let codes = barcodes(&s.url(&format!("/hls/{id}/master.m3u8")), f);
     assert_eq!(
         codes,

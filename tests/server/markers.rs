@@ -40,26 +40,9 @@ fn server_with_cache(cache: &Path) -> Server {
     )
 }
 
-fn id_of(server: &Server, path: &str) -> String {
-    let list = server.get("/api/videos?limit=500", &[]).json();
-    list["videos"]
-        .as_array()
-        .expect("videos")
-        .iter()
-        .find(|v| v["path"] == path)
-        .and_then(|v| v["id"].as_str())
-        .unwrap_or_else(|| panic!("{path} not listed"))
-        .to_string()
-}
-
 fn count_in_listing(server: &Server, path: &str) -> u64 {
-    let list = server.get("/api/videos?limit=500", &[]).json();
-    list["videos"]
-        .as_array()
-        .expect("videos")
-        .iter()
-        .find(|v| v["path"] == path)
-        .and_then(|v| v["markers"].as_u64())
+    server.library_item(path)["markers"]
+        .as_u64()
         .unwrap_or_else(|| panic!("no markers count for {path}"))
 }
 
@@ -67,7 +50,7 @@ fn count_in_listing(server: &Server, path: &str) -> u64 {
 fn markers_round_trip_with_clear_errors() {
     let cache = scratch("markers-roundtrip");
     let server = server_with_cache(&cache);
-    let id = id_of(&server, "h264_aac.mp4");
+    let id = server.id_of("h264_aac.mp4");
     let url = server.url(&format!("/api/videos/{id}/markers"));
     assert_eq!(
         server.get(&format!("/api/videos/{id}/markers"), &[]).json()["markers"],
@@ -166,7 +149,7 @@ fn markers_round_trip_with_clear_errors() {
 fn concurrent_writers_all_land() {
     let cache = scratch("markers-concurrent");
     let server = server_with_cache(&cache);
-    let id = id_of(&server, "hevc.mp4");
+    let id = server.id_of("hevc.mp4");
     let url = server.url(&format!("/api/videos/{id}/markers"));
     let threads: Vec<_> = (0..8)
         .map(|t| {
@@ -214,7 +197,7 @@ fn remuxed_and_transcoded_playlists_carry_markers_as_dateranges() {
         ("h264_aac.mp4", "/hls/{id}/media.m3u8"),
         ("hevc.mp4", "/transcode/{id}/media.m3u8"),
     ] {
-        let id = id_of(&server, path);
+        let id = server.id_of(path);
         let playlist = playlist.replace("{id}", &id);
         let before = server.get(&playlist, &[]);
         assert_eq!(before.status, 200);
@@ -283,7 +266,7 @@ fn remuxed_and_transcoded_playlists_carry_markers_as_dateranges() {
 fn the_database_survives_a_restart_and_kill_9_after_an_acknowledged_write() {
     let cache = scratch("markers-durable");
     let server = server_with_cache(&cache);
-    let id = id_of(&server, "h264_aac.mp4");
+    let id = server.id_of("h264_aac.mp4");
     let url = server.url(&format!("/api/videos/{id}/markers"));
     assert_eq!(
         send(

@@ -44,17 +44,6 @@ fn big_media() -> &'static Path {
     })
 }
 
-fn item(server: &Server, path: &str) -> serde_json::Value {
-    let list = server.get("/api/videos?limit=500", &[]).json();
-    list["videos"]
-        .as_array()
-        .expect("videos")
-        .iter()
-        .find(|v| v["path"] == path)
-        .cloned()
-        .unwrap_or_else(|| panic!("{path} is not in the library: {list}"))
-}
-
 fn text(server: &Server, path: &str) -> String {
     let r = server.get(path, &[]);
     assert_eq!(
@@ -95,7 +84,7 @@ fn movie(bytes: &[u8]) -> Result<Movie, Error> {
 /// The transcoded rendition of `path` through `server`: (master URL path, media playlist
 /// path, id).
 fn rendition(server: &Server, path: &str) -> (String, String, String) {
-    let it = item(server, path);
+    let it = server.library_item(path);
     let id = it["id"].as_str().expect("id").to_string();
     let hls = it["urls"]["transcoded"]
         .as_str()
@@ -109,7 +98,7 @@ fn rendition(server: &Server, path: &str) -> (String, String, String) {
 fn hevc_and_mpeg4_avi_decode_every_frame_in_order_through_the_transcoded_hls() {
     let server = Server::serving(media(), &["--hls-segment", "1"]);
     for (path, frames, audio) in [("hevc.mp4", 60u32, false), ("clip.avi", 75, true)] {
-        let it = item(&server, path);
+        let it = server.library_item(path);
         let (master_path, media_path, id) = rendition(&server, path);
         assert_eq!(
             it["urls"]["hls"].as_str(),
@@ -171,16 +160,16 @@ fn hevc_and_mpeg4_avi_decode_every_frame_in_order_through_the_transcoded_hls() {
             .json();
         assert_eq!(status["state"], "done", "{status}");
         assert_eq!(status["percent"], 100.0, "{status}");
-        let it = item(&server, path);
+        let it = server.library_item(path);
         assert_eq!(it["transcode"]["state"], "done", "{it}");
     }
     // The AVI's listing entry is filled in from the scan.
-    let avi = item(&server, "clip.avi");
+    let avi = server.library_item("clip.avi");
     assert_eq!(avi["container"], "avi");
     assert_eq!(avi["frameCount"], 75);
     assert!(avi.get("error").is_none(), "{avi}");
     // H.264 stays on the remux by default, with the transcoded rendition on offer.
-    let h264 = item(&server, "h264_aac.mp4");
+    let h264 = server.library_item("h264_aac.mp4");
     assert!(h264["urls"]["hls"]
         .as_str()
         .is_some_and(|u| u.starts_with("/hls/")));

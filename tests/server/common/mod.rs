@@ -276,6 +276,26 @@ impl Server {
         self.child.id()
     }
 
+    /// The library item (`GET /api/videos`) whose path is `path`; panics when it is not listed.
+    pub fn library_item(&self, path: &str) -> serde_json::Value {
+        let list = self.get("/api/videos?limit=500", &[]).json();
+        list["videos"]
+            .as_array()
+            .expect("videos")
+            .iter()
+            .find(|v| v["path"] == path)
+            .cloned()
+            .unwrap_or_else(|| panic!("{path} is not in the library: {list}"))
+    }
+
+    /// The library id of `path`.
+    pub fn id_of(&self, path: &str) -> String {
+        self.library_item(path)["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
     /// GET with headers.
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
         request("GET", &self.url(path), headers)
