@@ -2,7 +2,8 @@
 // (Debian's, through playwright-core) on a harness page that has frameseek loaded.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startServer } from './range-server.mjs';
@@ -116,4 +117,28 @@ export function serveFrameseek(args) {
     });
     child.on('exit', (code) => reject(new Error(`frameseek serve exited (${code}): ${err}`)));
   });
+}
+
+/** hls.js's browser build in web/node_modules, or null when it is not installed. */
+export const hlsJsPath = (() => {
+  try {
+    return require.resolve('hls.js/dist/hls.min.js');
+  } catch {
+    return null;
+  }
+})();
+
+/**
+ * A scratch site for `frameseek serve` with hls.js: DIR/media (empty) and DIR/web holding
+ * hls.min.js and `page` as index.html. Returns { dir, media, web }.
+ */
+export function hlsJsSite(prefix, page) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const media = join(dir, 'media');
+  const web = join(dir, 'web');
+  mkdirSync(media);
+  mkdirSync(web);
+  copyFileSync(hlsJsPath, join(web, 'hls.min.js'));
+  writeFileSync(join(web, 'index.html'), page);
+  return { dir, media, web };
 }

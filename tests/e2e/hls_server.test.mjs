@@ -5,11 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtures, frameseekBin as bin, launchChromium, manifest, root, serveFrameseek } from './browser.mjs';
+import { fixtures, frameseekBin as bin, hlsJsPath, hlsJsSite, launchChromium, manifest, root, serveFrameseek } from './browser.mjs';
 
 const require = createRequire(join(root, 'web', 'package.json'));
 
@@ -21,12 +20,6 @@ function tryRequire(name) {
   }
 }
 const hlsParser = tryRequire('hls-parser');
-let hlsJsPath = null;
-try {
-  hlsJsPath = require.resolve('hls.js/dist/hls.min.js');
-} catch {
-  hlsJsPath = null;
-}
 const missing = [!hlsParser && 'hls-parser', !hlsJsPath && 'hls.js'].filter(Boolean);
 const skip = missing.length
   ? `${missing.join(' and ')} not installed in web/node_modules (cd web && npm ci)`
@@ -150,14 +143,10 @@ describe('server HLS with real clients', { skip }, () => {
   const ids = new Map();
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'frameseek-hls-e2e-'));
-    const media = join(dir, 'media');
-    const web = join(dir, 'web');
-    mkdirSync(media);
-    mkdirSync(web);
+    let media;
+    let web;
+    ({ dir, media, web } = hlsJsSite('frameseek-hls-e2e-', PAGE));
     for (const f of PARSED) copyFileSync(join(fixtures, f.file), join(media, f.file));
-    copyFileSync(hlsJsPath, join(web, 'hls.min.js'));
-    writeFileSync(join(web, 'index.html'), PAGE);
     // The pack output, served as static files (ranges for EXT-X-BYTERANGE).
     const pack = spawnSync(bin, ['pack', join(fixtures, PLAYED[0]), join(web, 'pack'), '--segment', '2'], {
       encoding: 'utf8',

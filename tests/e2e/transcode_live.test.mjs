@@ -7,19 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtures, frameseekBin as bin, launchChromium, root, serveFrameseek } from './browser.mjs';
+import { fixtures, frameseekBin as bin, hlsJsPath, hlsJsSite, launchChromium, root, serveFrameseek } from './browser.mjs';
 
-const require = createRequire(join(root, 'web', 'package.json'));
-let hlsJsPath = null;
-try {
-  hlsJsPath = require.resolve('hls.js/dist/hls.min.js');
-} catch {
-  hlsJsPath = null;
-}
 const skip = !hlsJsPath
   ? 'hls.js is not installed in web/node_modules (cd web && npm ci)'
   : !existsSync(bin)
@@ -140,15 +131,11 @@ describe('transcoded and live HLS in hls.js', { skip }, () => {
   const items = new Map();
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'frameseek-transcode-e2e-'));
-    const media = join(dir, 'media');
-    const web = join(dir, 'web');
-    mkdirSync(media);
-    mkdirSync(web);
+    let media;
+    let web;
+    ({ dir, media, web } = hlsJsSite('frameseek-transcode-e2e-', PAGE));
     copyFileSync(join(fixtures, 'hevc.mp4'), join(media, 'hevc.mp4'));
     makeAvi(join(media, 'clip.avi'));
-    copyFileSync(hlsJsPath, join(web, 'hls.min.js'));
-    writeFileSync(join(web, 'index.html'), PAGE);
     // The frameseek package, for the browser-module tests on the same server.
     cpSync(join(root, 'web', 'dist'), join(web, 'dist'), { recursive: true });
     server = await serveFrameseek([
