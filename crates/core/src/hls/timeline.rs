@@ -137,6 +137,41 @@ impl HlsTimeline {
         Some(i.saturating_sub(1))
     }
 
+    /// The frame on screen at `seconds` on this timeline; `None` outside the window.
+    pub fn frame_at_time(&self, seconds: f64) -> Option<u64> {
+        let fd = self.frame_duration;
+        if !(seconds.is_finite() && fd > 0.0) {
+            return None;
+        }
+        let k = ((seconds + 1e-9) / fd).floor().max(0.0) as u64;
+        self.frame_range().contains(&k).then_some(k)
+    }
+
+    /// The segments (indices into [`HlsTimeline::segments`]) whose spans overlap
+    /// `[from, to]` seconds.
+    pub fn segments_between(&self, from: f64, to: f64) -> Range<usize> {
+        let a = self
+            .segments
+            .partition_point(|s| s.start + s.duration <= from);
+        let b = self.segments.partition_point(|s| s.start <= to);
+        a..b.max(a)
+    }
+
+    /// The frame number each segment starts at (ascending, without repeats): where a decode
+    /// pass can begin, as HLS segments start with a key frame.
+    pub fn segment_start_frames(&self) -> Vec<u64> {
+        if self.frame_duration <= 0.0 {
+            return Vec::new();
+        }
+        let mut v: Vec<u64> = self
+            .segments
+            .iter()
+            .map(|s| (s.start / self.frame_duration).round() as u64)
+            .collect();
+        v.dedup();
+        v
+    }
+
     /// The segment with media sequence number `sequence`.
     pub fn position(&self, sequence: u64) -> Option<usize> {
         self.segments.iter().position(|s| s.sequence == sequence)
@@ -280,6 +315,14 @@ mod tests {
         let off = t.anchor(0, 1.4).expect("anchor");
         assert_eq!(t.frame_of(off, 1.4), 0);
         assert_eq!(t.frame_of(off, 1.4 + 51.0 / 25.0), 51);
+        assert_eq!(t.frame_at_time(0.0), Some(0));
+        assert_eq!(t.frame_at_time(1.0), Some(25));
+        assert_eq!(t.frame_at_time(5.999), Some(149));
+        assert_eq!(t.frame_at_time(6.0), None);
+        assert_eq!(t.segments_between(0.0, 0.5), 0..1);
+        assert_eq!(t.segments_between(1.5, 4.0), 0..3);
+        assert_eq!(t.segments_between(2.0, 2.0), 1..2);
+        assert_eq!(t.segment_start_frames(), vec![0, 50, 100]);
         // Later segments of the same discontinuity sequence share the anchor.
         assert_eq!(t.anchor(2, 99.0), Some(off));
         // After a 33-bit wrap, a segment's timestamps start again near 0.

@@ -348,15 +348,6 @@ async fn stream_frames(
     Ok(())
 }
 
-/// The segments whose time spans overlap `[from, to]` seconds, as timeline positions.
-fn segments_between(source: &Source, from: f64, to: f64) -> std::ops::Range<usize> {
-    let tl = source.timeline.borrow();
-    let segs = tl.segments();
-    let a = segs.partition_point(|s| s.start + s.duration <= from);
-    let b = segs.partition_point(|s| s.start <= to);
-    a..b.max(a)
-}
-
 #[wasm_bindgen]
 impl HlsVideo {
     /// The probe summary, plus `live` and `hls: { url, variant, variants, targetDuration,
@@ -429,17 +420,13 @@ impl HlsVideo {
     /// The number of the frame on screen at `seconds`.
     #[wasm_bindgen(js_name = frameIndexAtTime)]
     pub fn frame_index_at_time(&self, seconds: f64) -> std::result::Result<f64, JsValue> {
-        let tl = self.inner.source.timeline.borrow();
-        let fd = tl.frame_duration();
-        let r = tl.frame_range();
-        if !(seconds.is_finite() && fd > 0.0) {
-            return Err(Failure::new("out-of-range", "no frame at that time").to_js());
-        }
-        let k = ((seconds + 1e-9) / fd).floor().max(0.0) as u64;
-        if k < r.start || k >= r.end {
-            return Err(Failure::new("out-of-range", "no frame at that time").to_js());
-        }
-        Ok(k as f64)
+        self.inner
+            .source
+            .timeline
+            .borrow()
+            .frame_at_time(seconds)
+            .map(|k| k as f64)
+            .ok_or_else(|| Failure::new("out-of-range", "no frame at that time").to_js())
     }
 
     /// Frames `start, start+step, ...` below `end`, in order (see `Video.frames`).
@@ -509,17 +496,15 @@ impl HlsVideo {
     /// The first frame of each segment (segments start with a keyframe in HLS).
     #[wasm_bindgen(js_name = syncFrames)]
     pub fn sync_frames(&self) -> Uint32Array {
-        let tl = self.inner.source.timeline.borrow();
-        let fd = tl.frame_duration();
-        let mut v: Vec<u32> = if fd > 0.0 {
-            tl.segments()
-                .iter()
-                .map(|s| (s.start / fd).round() as u32)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        v.dedup();
+        let v: Vec<u32> = self
+            .inner
+            .source
+            .timeline
+            .borrow()
+            .segment_start_frames()
+            .into_iter()
+            .map(|k| k as u32)
+            .collect();
         Uint32Array::from(&v[..])
     }
 
@@ -548,7 +533,8 @@ impl HlsVideo {
     #[wasm_bindgen(js_name = prefetchFrames)]
     pub fn prefetch_frames(&self, from: f64, to: f64) -> f64 {
         let source = &self.inner.source;
-        for pos in segments_between(source, from, to) {
+        let span = source.timeline.borrow().segments_between(from, to);
+        for pos in span {
             source.prefetch(pos);
         }
         let fd = source.timeline.borrow().frame_duration();
@@ -623,7 +609,7 @@ async fn audio_chunks(inner: &Rc<Inner>, from: f64, to: f64) -> Result<Object> {
     let mut data = Vec::new();
     let (mut sizes, mut times, mut durations) = (Vec::new(), Vec::new(), Vec::new());
     let mut next = to;
-    let span = segments_between(source, from, to);
+    let span = source.timeline.borrow().segments_between(from, to);
     for pos in span.clone() {
         if pos + 1 < span.end {
             source.prefetch(pos + 1);
