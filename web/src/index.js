@@ -216,27 +216,10 @@ const FALLBACK_CODES = new Set(['not-mp4', 'unsupported', 'unsupported-codec']);
 
 /** Opens the rendition the server links to from `href`, or resolves to null without one. */
 async function openAlternate(href, opts, codec, why) {
-  const alt = await alternateOf(href, opts);
+  // The Link lookup lives in fallback.js, loaded only when a file needs it.
+  const alt = await (await import('./fallback.js')).alternateOf(href, opts);
   if (!alt) return null;
   const hls = await loadHls();
   const v = await hls.openHls(alt, normalizeOptions(opts));
   return new Video(v, { transcodedFrom: { url: href, codec, reason: String(why?.message ?? why) } });
-}
-
-/** The HLS rendition a server links to from `href` (`Link: <url>; rel="alternate"; type="application/vnd.apple.mpegurl"`). */
-async function alternateOf(href, opts) {
-  let link;
-  try {
-    const r = await fetch(href, { method: 'HEAD', headers: opts.headers, credentials: opts.credentials });
-    link = r.headers.get('link');
-  } catch {
-    return null;
-  }
-  for (const part of (link ?? '').split(/,(?=\s*<)/)) {
-    const m = /^\s*<([^>]*)>(.*)$/.exec(part);
-    if (!m) continue;
-    const params = m[2].toLowerCase();
-    if (/;\s*rel="?[^";]*\balternate\b/.test(params) && /mpegurl/.test(params)) return new URL(m[1], href).href;
-  }
-  return null;
 }

@@ -34,8 +34,9 @@ pub async fn sleep(ms: i32) {
 pub struct Target {
     /// Absolute or page-relative URL.
     pub url: String,
-    /// Extra request headers (API keys, authorization).
-    pub headers: Vec<(String, String)>,
+    /// Extra request headers (API keys, authorization): a `Headers` init, as `open()`'s
+    /// JavaScript passes it (`[[name, value], ...]`), handed to `new Headers()` as it is.
+    pub headers: Option<JsValue>,
     /// `omit`, `same-origin` or `include`; the browser default when `None`.
     pub credentials: Option<String>,
 }
@@ -117,10 +118,10 @@ pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, Fe
     if let Some(c @ ("include" | "omit" | "same-origin")) = target.credentials.as_deref() {
         set(&init, "credentials", c);
     }
-    let headers = web_sys::Headers::new().map_err(setup)?;
-    for (k, v) in &target.headers {
-        headers.set(k, v).map_err(setup)?;
-    }
+    let headers = web_sys::Headers::new_with_str_sequence_sequence(
+        target.headers.as_ref().unwrap_or(&JsValue::UNDEFINED),
+    )
+    .map_err(setup)?;
     let range = text!["bytes=", start, "-", end.saturating_sub(1)];
     headers.set("Range", &range).map_err(setup)?;
     set(&init, "headers", headers);

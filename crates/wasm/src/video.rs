@@ -55,20 +55,11 @@ pub(crate) fn get_u64(opts: &JsValue, key: &str) -> Option<u64> {
 
 impl Options {
     pub(crate) fn parse(url: String, opts: &JsValue) -> Self {
-        let mut headers = Vec::new();
-        if let Some(list) = get(opts, "headers").filter(js_sys::Array::is_array) {
-            for pair in js_sys::Array::from(&list).iter() {
-                let pair = js_sys::Array::from(&pair);
-                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                    headers.push((k, v));
-                }
-            }
-        }
         let defaults = ReaderOptions::default();
         Self {
             target: Target {
                 url,
-                headers,
+                headers: get(opts, "headers"),
                 credentials: get(opts, "credentials").and_then(|v| v.as_string()),
             },
             reader: ReaderOptions {
