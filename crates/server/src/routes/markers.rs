@@ -107,21 +107,7 @@ struct Target {
 async fn target(state: &AppState, owner: &Owner) -> Result<Target, Response> {
     match owner {
         Owner::Video(id) => {
-            let video = match state.library.find(id).await {
-                Ok(Some(v)) => v,
-                Ok(None) => {
-                    return Err(json_error(
-                        StatusCode::NOT_FOUND,
-                        &format!("no video with id {id:?}"),
-                    ))
-                }
-                Err(e) => {
-                    return Err(json_error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        &format!("cannot list videos: {e}"),
-                    ))
-                }
-            };
+            let video = super::listed_video(state, id).await?;
             let max = match state.library.metadata(&video).await {
                 Ok(info) => Some(info.duration),
                 Err(_) => state.transcoder.planned(id).map(|p| p.duration),

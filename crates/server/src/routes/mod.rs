@@ -73,24 +73,29 @@ pub async fn find_video(
     state: &AppState,
     id: &str,
 ) -> Result<(Arc<crate::library::Video>, crate::path::SafePath), Response> {
-    let video = match state.library.find(id).await {
-        Ok(Some(v)) => v,
-        Ok(None) => {
-            return Err(json_error(
-                StatusCode::NOT_FOUND,
-                &format!("no video with id {id:?}"),
-            ))
-        }
-        Err(e) => {
-            return Err(json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("cannot list videos: {e}"),
-            ))
-        }
-    };
+    let video = listed_video(state, id).await?;
     match video.safe_path() {
         Some(path) => Ok((video, path)),
         None => Err(json_error(StatusCode::NOT_FOUND, "no such video")),
+    }
+}
+
+/// The library listing's entry for `id`, or the JSON error to answer: 404 for an unknown id,
+/// 500 when the listing fails.
+pub async fn listed_video(
+    state: &AppState,
+    id: &str,
+) -> Result<Arc<crate::library::Video>, Response> {
+    match state.library.find(id).await {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(json_error(
+            StatusCode::NOT_FOUND,
+            &format!("no video with id {id:?}"),
+        )),
+        Err(e) => Err(json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("cannot list videos: {e}"),
+        )),
     }
 }
 
