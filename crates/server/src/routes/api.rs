@@ -86,22 +86,8 @@ async fn list(q: Query, state: Arc<AppState>) -> Response {
     }
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Arc<library::Video>, Response> {
-    match state.library.find(id).await {
-        Ok(Some(v)) => Ok(v),
-        Ok(None) => Err(json_error(
-            StatusCode::NOT_FOUND,
-            &format!("no video with id {id:?}"),
-        )),
-        Err(e) => Err(json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("cannot list videos: {e}"),
-        )),
-    }
-}
-
 async fn video(id: String, state: Arc<AppState>) -> Response {
-    let video = match find(&state, &id).await {
+    let video = match super::listed_video(&state, &id).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -121,7 +107,7 @@ async fn thumbnail(
     headers: HeaderMap,
     state: Arc<AppState>,
 ) -> Response {
-    let video = match find(&state, &id).await {
+    let video = match super::listed_video(&state, &id).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -34,13 +34,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 async fn status(id: String, state: Arc<AppState>) -> Response {
-    match state.library.find(&id).await {
-        Ok(Some(_)) => json(StatusCode::OK, &state.transcoder.status(&id)),
-        Ok(None) => json_error(StatusCode::NOT_FOUND, &format!("no video with id {id:?}")),
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("cannot list videos: {e}"),
-        ),
+    match super::listed_video(&state, &id).await {
+        Ok(_) => json(StatusCode::OK, &state.transcoder.status(&id)),
+        Err(r) => r,
     }
 }
 
