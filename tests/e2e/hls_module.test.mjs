@@ -110,6 +110,22 @@ describe('browser module: HLS sources', () => {
     writeFileSync(join(dir, 'hls_ts', 'dated.m3u8'), ts);
     writeFileSync(join(dir, 'hls_ts', 'broken.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:x\n#EXTINF:abc\nseg_000.ts\n');
     writeFileSync(join(dir, 'hls_ts', 'missing.m3u8'), ts.replace('seg_002.ts', 'nope.ts'));
+    // EXTINF sums that promise more (last segment +0.5 s) and fewer (-0.5 s) frames than the
+    // segments hold.
+    const fmp4 = readFileSync(join(fixtures, 'hls_fmp4', 'index.m3u8'), 'utf8');
+    const lastExtinf = (d) => fmp4.replace(/#EXTINF:1\.000000,\nseg_004/, `#EXTINF:${d},\nseg_004`);
+    writeFileSync(join(dir, 'hls_fmp4', 'long.m3u8'), lastExtinf('1.5'));
+    writeFileSync(join(dir, 'hls_fmp4', 'short.m3u8'), lastExtinf('0.5'));
+    // A TS stream with frame 45 dropped: its timestamps keep the hole.
+    const gap = spawnSync(
+      'ffmpeg',
+      ['-v', 'error', '-i', join(fixtures, 'h264_faststart.mp4'), '-vf', "select='not(eq(n\\,45))'",
+        '-fps_mode', 'passthrough', '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '30',
+        '-sc_threshold', '0', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod',
+        '-hls_segment_filename', join(dir, 'gap_%d.ts'), join(dir, 'gap.m3u8')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(gap.status, 0, `ffmpeg: ${gap.stderr}`);
     env = await setup({ mediaDir: dir });
   });
   after(async () => {
@@ -243,5 +259,99 @@ describe('browser module: HLS sources', () => {
     }, env.media('hls_ts/index.m3u8'));
     assert.equal(got.code, 'out-of-range');
     assert.match(got.message, /150 frames/);
+  });
+
+  test('EXTINF that promises more frames than the segments hold: frames() ends at the last', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const error = async (v, k) => {
+        try {
+          (await v.frameAt(k)).close();
+          return { k, ok: true };
+        } catch (e) {
+          return { k, code: e.code, message: e.message };
+        }
+      };
+      // Past the last frame before the last segment was read, then after.
+      const v = await frameseek.open(url);
+      const promised = v.info.frameCount;
+      const errors = [await error(v, 155)];
+      const codes = [];
+      for await (const f of v.frames({ start: 140 })) {
+        codes.push(await barcode(f));
+        f.close();
+      }
+      errors.push(await error(v, 150));
+      const range = v.frameRange();
+      v.close();
+      // frames() over the promised range, the last segment unread when it starts.
+      const w = await frameseek.open(url);
+      const all = [];
+      for await (const f of w.frames({ start: 0, end: promised, step: 3 })) {
+        all.push(await barcode(f));
+        f.close();
+      }
+      w.close();
+      return { promised, codes, errors, range, all };
+    }, env.media('hls_fmp4/long.m3u8'));
+    assert.equal(got.promised, 165);
+    assert.deepEqual(got.codes, frameList(140, FRAMES, 1));
+    assert.deepEqual(got.all, frameList(0, FRAMES, 3));
+    assert.deepEqual(got.range, { start: 0, end: FRAMES });
+    assert.equal(got.errors[0].code, 'out-of-range', JSON.stringify(got.errors));
+    assert.match(got.errors[0].message, /frame 155 out of range: the last frame of the stream is 149/);
+    assert.equal(got.errors[1].code, 'out-of-range', JSON.stringify(got.errors));
+    assert.match(got.errors[1].message, /frame 150 out of range \(the playlist has 150 frames\)/);
+  });
+
+  test('EXTINF that promises fewer frames: the last segment read extends the range', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const promised = v.info.frameCount;
+      let early;
+      try {
+        await v.frameAt(140);
+      } catch (e) {
+        early = e.code;
+      }
+      const codes = [];
+      for (const k of [125, 149]) {
+        const f = await v.frameAt(k);
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const out = { promised, early, codes, range: v.frameRange() };
+      v.close();
+      return out;
+    }, env.media('hls_fmp4/short.m3u8'));
+    assert.equal(got.promised, 135);
+    assert.equal(got.early, 'out-of-range');
+    assert.deepEqual(got.codes, [125, 149]);
+    assert.deepEqual(got.range, { start: 0, end: FRAMES });
+  });
+
+  test('a dropped frame: its number gives the frame on screen, in frameAt and frames()', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const codes = [];
+      for await (const f of v.frames({ start: 40, end: 50 })) {
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const f = await v.frameAt(45);
+      const at45 = await barcode(f);
+      f.close();
+      const all = [];
+      for await (const f of v.frames()) {
+        all.push(await barcode(f));
+        f.close();
+      }
+      v.close();
+      return { codes, at45, all };
+    }, env.media('gap.m3u8'));
+    assert.deepEqual(got.codes, [40, 41, 42, 43, 44, 44, 46, 47, 48, 49]);
+    assert.equal(got.at45, 44);
+    const want = frameList(0, 90, 1);
+    want[45] = 44;
+    assert.deepEqual(got.all, want);
   });
 });

@@ -82,20 +82,32 @@ impl Sink {
         }
     }
 
+    /// Keeps `frame` if it is wanted (returns it otherwise). Wanted under several numbers (an
+    /// HLS frame on screen for a dropped one), it is kept once per number, in number order.
     fn offer(&self, frame: VideoFrame) -> Option<VideoFrame> {
         let ts = frame.timestamp().round() as i64;
-        let k = {
-            let mut wanted = self.wanted.borrow_mut();
-            let at = wanted.iter().position(|&(t, _)| t == ts);
-            at.map(|i| wanted.swap_remove(i).1)
-        };
-        match k {
-            Some(k) => {
-                self.frames.borrow_mut().push((k, frame));
-                None
+        let mut ks: Vec<usize> = Vec::new();
+        self.wanted.borrow_mut().retain(|&(t, k)| {
+            if t == ts {
+                ks.push(k);
             }
-            None => Some(frame),
+            t != ts
+        });
+        // In the order they were wanted, which is number order (see `decode_pass`).
+        let Some((&last, rest)) = ks.split_last() else {
+            return Some(frame);
+        };
+        let mut frames = self.frames.borrow_mut();
+        for &k in rest {
+            // A copy that shares the picture; on failure that number stays wanted (and the
+            // decode pass reports it missing).
+            match frame.clone() {
+                Ok(copy) => frames.push((k, copy)),
+                Err(_) => self.wanted.borrow_mut().push((ts, k)),
+            }
         }
+        frames.push((last, frame));
+        None
     }
 }
 

@@ -9,6 +9,11 @@
 //! playlists keep one continuous timeline across reloads: segments are matched by media
 //! sequence number, new ones are appended after the last, and those that slid out of the
 //! window are dropped (their frame numbers are not reused).
+//!
+//! EXTINF durations are only as exact as the packager made them (one that counts the audio's
+//! last frame, or rounds to whole seconds, adds or loses frames), so the frame count from the
+//! playlist is an estimate until the last segment of an ended playlist is read: its frames
+//! then fix the end ([`HlsTimeline::note_frames`]).
 
 use super::playlist::{live_update, LiveUpdate, Marker, MediaPlaylist, SegmentInfo};
 use super::segment::{SegmentFormat, SegmentMedia};
@@ -31,6 +36,8 @@ pub struct HlsTimeline {
     anchors: Vec<(u64, f64)>,
     /// Added to discontinuity sequence numbers after a restart, so anchors stay apart.
     epoch: u64,
+    /// The newest segment read (highest media sequence number) and its last frame number.
+    newest_read: Option<(u64, u64)>,
 }
 
 impl HlsTimeline {
@@ -44,6 +51,7 @@ impl HlsTimeline {
             frame_duration: 0.0,
             anchors: Vec::new(),
             epoch: 0,
+            newest_read: None,
         }
     }
 
@@ -57,6 +65,7 @@ impl HlsTimeline {
             // No segment in common: the new window starts where the old one ended.
             self.epoch = self.epoch.saturating_add(1 << 32);
             self.origin = end;
+            self.newest_read = None;
         } else if let Some(shift) = update.shift {
             self.origin += shift;
         }
@@ -112,13 +121,36 @@ impl HlsTimeline {
             .map_or(self.origin, |s| s.start + s.duration)
     }
 
-    /// The frame numbers the window holds: `[start / fd, end / fd)`, rounded.
+    /// The frame numbers the window holds: from `start / fd` (rounded) to the end that the
+    /// last segment's frames showed, or before that is known, to `end / fd` less a quarter
+    /// frame (rounded down): a packager that counts the audio's last frame into EXTINF (up to
+    /// 23 ms) does not add a frame at 30 fps or less.
     pub fn frame_range(&self) -> Range<u64> {
         if self.frame_duration <= 0.0 {
             return 0..0;
         }
-        let at = |t: f64| (t / self.frame_duration).round().max(0.0) as u64;
-        at(self.start())..at(self.end())
+        let fd = self.frame_duration;
+        let start = (self.start() / fd).round().max(0.0) as u64;
+        let end = match self.end_frame() {
+            Some(end) => end,
+            None => (self.end() / fd + 0.25).floor().max(0.0) as u64,
+        };
+        start..end.max(start)
+    }
+
+    /// Records the greatest frame number of a segment read. Once the last segment of a
+    /// playlist that has ended is read, that fixes the end of the frame range.
+    pub fn note_frames(&mut self, sequence: u64, last_frame: u64) {
+        if self.newest_read.is_none_or(|(seq, _)| sequence >= seq) {
+            self.newest_read = Some((sequence, last_frame));
+        }
+    }
+
+    /// One past the last frame number, when the last segment of an ended playlist was read.
+    pub fn end_frame(&self) -> Option<u64> {
+        let (seq, last) = self.newest_read?;
+        let is_last = self.segments.last()?.sequence == seq;
+        (is_last && !self.is_live()).then(|| last.saturating_add(1))
     }
 
     /// Seconds on this timeline of frame `k`.
@@ -127,11 +159,16 @@ impl HlsTimeline {
     }
 
     /// The segment (index into [`HlsTimeline::segments`]) whose time span holds the middle of
-    /// frame `k`; `None` outside the window.
+    /// frame `k` (the last segment for frames the playlist's durations left out but the last
+    /// segment holds); `None` outside the window.
     pub fn segment_for_frame(&self, k: u64) -> Option<usize> {
         let t = (k as f64 + 0.5) * self.frame_duration;
-        if self.segments.is_empty() || t < self.start() || t >= self.end() {
+        if self.segments.is_empty() || t < self.start() {
             return None;
+        }
+        if t >= self.end() {
+            let held = self.end_frame().is_some_and(|end| k < end);
+            return held.then(|| self.segments.len() - 1);
         }
         let i = self.segments.partition_point(|s| s.start <= t);
         Some(i.saturating_sub(1))
@@ -353,5 +390,55 @@ mod tests {
         assert_eq!(t.frame_range(), 20..28);
         let off2 = t.anchor(0, 0.0).expect("anchor");
         assert_eq!(t.frame_of(off2, 0.0), 20);
+    }
+
+    fn vod(extinf: &[&str]) -> MediaPlaylist {
+        let mut text = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n");
+        for (i, d) in extinf.iter().enumerate() {
+            text.push_str(&format!("#EXTINF:{d},\nseg{i}.m4s\n"));
+        }
+        text.push_str("#EXT-X-ENDLIST\n");
+        parse_media(text.as_bytes()).expect("playlist")
+    }
+
+    #[test]
+    fn extinf_that_counts_the_audio_tail_adds_no_frame() {
+        // mediabunny's CMAF output: the first EXTINF includes AAC's last 21.3 ms; 150 frames.
+        let mut t = HlsTimeline::new(vod(&["1.021333", "1", "1", "1", "1"]));
+        t.set_frame_duration(1.0 / 30.0);
+        assert_eq!(t.frame_range(), 0..150);
+        assert_eq!(t.end_frame(), None);
+    }
+
+    #[test]
+    fn the_last_segment_read_fixes_the_end() {
+        // Whole-second EXTINF over 2.4 s segments at 10 fps: the playlist says 60 frames.
+        let mut t = HlsTimeline::new(vod(&["2", "2", "2"]));
+        t.set_frame_duration(0.1);
+        assert_eq!(t.frame_range(), 0..60);
+        assert_eq!(t.segment_for_frame(65), None);
+        // Reading a middle segment changes nothing; the last one holds frames up to 71.
+        t.note_frames(1, 47);
+        assert_eq!(t.frame_range(), 0..60);
+        t.note_frames(2, 71);
+        assert_eq!(t.end_frame(), Some(72));
+        assert_eq!(t.frame_range(), 0..72);
+        assert_eq!(t.segment_for_frame(65), Some(2));
+        assert_eq!(t.segment_for_frame(71), Some(2));
+        assert_eq!(t.segment_for_frame(72), None);
+        // A last segment with fewer frames than the durations promise shortens the range.
+        let mut t = HlsTimeline::new(vod(&["2", "2", "2"]));
+        t.set_frame_duration(0.1);
+        t.note_frames(2, 54);
+        assert_eq!(t.frame_range(), 0..55);
+    }
+
+    #[test]
+    fn a_live_playlist_has_no_exact_end() {
+        let mut t = HlsTimeline::new(live(0, 3));
+        t.set_frame_duration(0.5);
+        t.note_frames(2, 13);
+        assert_eq!(t.end_frame(), None);
+        assert_eq!(t.frame_range(), 0..12);
     }
 }

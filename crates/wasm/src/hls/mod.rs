@@ -129,7 +129,9 @@ impl Inner {
     }
 
     /// The segment that holds frame `k` and the frame's index in it: the playlist's times
-    /// give a first guess, the segment's own timestamps the answer.
+    /// give a first guess, the segment's own timestamps the answer. A number with no frame of
+    /// its own (a dropped frame, a gap between segments) gets the frame on screen then; one
+    /// before the first frame or past the last frame of the stream is out of range.
     async fn locate(&self, k: u64) -> Result<(Rc<Segment>, usize)> {
         let count = self.source.timeline.borrow().segments().len();
         let mut pos = self
@@ -161,6 +163,23 @@ impl Inner {
                     dir = 1;
                     continue;
                 }
+            }
+            if k < first && pos == 0 {
+                return Err(Failure::new(
+                    "out-of-range",
+                    format!("frame {k} comes before the stream's first frame ({first})"),
+                ));
+            }
+            if k > last && pos + 1 >= count {
+                let (what, more) = if self.is_live() {
+                    ("the newest frame", "")
+                } else {
+                    ("the last frame", "; the playlist's durations promised more")
+                };
+                return Err(Failure::new(
+                    "out-of-range",
+                    format!("frame {k} out of range: {what} of the stream is {last}{more}"),
+                ));
             }
             let j = seg.local_frame(k);
             return Ok((seg, j));
@@ -301,19 +320,25 @@ async fn stream_frames(
     let stop = || state.stopped.get() || inner.source.closed.get();
     let mut at = 0;
     while at < frames.len() && !stop() {
+        // The playlist's durations may promise more frames than the last segment holds: once
+        // it is read, the range is exact and the stream ends with the last frame.
+        let end = inner.source.timeline.borrow().end_frame();
+        if end.is_some_and(|end| frames[at] as u64 >= end) {
+            break;
+        }
         let k = inner.frame_number(frames[at] as f64)?;
-        let (seg, _) = inner.locate(k).await?;
+        let (seg, j) = inner.locate(k).await?;
         let last = seg.frames.last().copied().unwrap_or(k);
-        // Every wanted frame in this segment, by local index (one per local frame).
-        let mut local: Vec<(usize, usize)> = Vec::new();
+        // Every wanted frame in this segment as (local index, frame number): `k`, which
+        // `locate` placed here, and those after it up to the segment's last frame. Numbers
+        // with no frame of their own share the frame on screen.
+        let mut local: Vec<(usize, usize)> = vec![(j, frames[at])];
+        at += 1;
         while let Some(&f) = frames.get(at) {
             if f as u64 > last {
                 break;
             }
-            let j = seg.local_frame(f as u64);
-            if local.last().is_none_or(|l| l.0 != j) {
-                local.push((j, f));
-            }
+            local.push((seg.local_frame(f as u64), f));
             at += 1;
         }
         if let Some(pos) = inner.source.timeline.borrow().position(seg.sequence) {
@@ -322,15 +347,16 @@ async fn stream_frames(
             }
         }
         let (index, decoder) = inner.video_of(&seg)?;
-        let wanted: Vec<usize> = local.iter().map(|l| l.0).collect();
+        let mut wanted: Vec<usize> = local.iter().map(|l| l.0).collect();
+        wanted.dedup();
         for plan in plan_frames(index, &wanted, &PlanOptions::default())? {
             if stop() {
                 break;
             }
-            let frames: Vec<(usize, usize)> = plan
-                .frames
+            let frames: Vec<(usize, usize)> = local
                 .iter()
-                .map(|&j| (j, local.iter().find(|l| l.0 == j).map_or(j, |l| l.1)))
+                .filter(|l| plan.frames.contains(&l.0))
+                .copied()
                 .collect();
             decode_pass(
                 &decoder,

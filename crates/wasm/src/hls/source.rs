@@ -449,9 +449,12 @@ impl Source {
             .position(info.sequence)
             .and_then(|p| tl.anchor_wrapping(p, first, wrap))
             .unwrap_or(info.start - first);
-        let frames = (0..index.frame_count())
+        let frames: Vec<u64> = (0..index.frame_count())
             .map(|k| tl.frame_of(offset, pts(k)).max(0) as u64)
             .collect();
+        if let Some(&last) = frames.iter().max() {
+            tl.note_frames(info.sequence, last);
+        }
         (offset, frames)
     }
 

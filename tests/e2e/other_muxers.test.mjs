@@ -1,0 +1,206 @@
+// Files from other makers than ffmpeg, in headless Chromium: MP4, QuickTime and fragmented
+// MP4 written by mediabunny's muxer (remuxing the barcode fixtures, so B-frames, edit lists,
+// open GOPs and AAC carry over), streams encoded by Chromium's own WebCodecs encoders (OpenH264,
+// libvpx VP8/VP9, libaom AV1; some with temporal layers) and muxed by mediabunny in the page,
+// and HLS packaged by mediabunny (MPEG-TS, CMAF, and one file per playlist with
+// EXT-X-BYTERANGE). For each, frames() yields every barcode in order, frameAt(k) carries
+// barcode k, and the frame count is the stream's.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fixtures, manifest, rng, root, setup } from './browser.mjs';
+
+const require = createRequire(join(root, 'web', 'package.json'));
+const mb = require('mediabunny');
+
+/** mediabunny's MP4-family outputs: moov last, moov first, fragmented, QuickTime. */
+const MUXES = {
+  moov_last: { ext: 'mp4', format: () => new mb.Mp4OutputFormat({ fastStart: false }) },
+  moov_first: { ext: 'mp4', format: () => new mb.Mp4OutputFormat({ fastStart: 'in-memory' }) },
+  fragmented: { ext: 'mp4', format: () => new mb.Mp4OutputFormat({ fastStart: 'fragmented' }) },
+  quicktime: { ext: 'mov', format: () => new mb.MovOutputFormat({ fastStart: false }) },
+};
+/** Barcode fixtures remuxed by each of MUXES. */
+const REMUXED = ['h264_bframes_editlist.mp4', 'h264_open_gop.mp4', 'h264_aac.mp4', 'vp9.mp4'];
+/** mediabunny's HLS outputs (of h264_aac.mp4: video and AAC). */
+const HLS = {
+  ts: { segmentFormat: () => new mb.MpegTsOutputFormat() },
+  cmaf: { segmentFormat: () => new mb.CmafOutputFormat() },
+  ts_single: { segmentFormat: () => new mb.MpegTsOutputFormat(), singleFilePerPlaylist: true },
+  cmaf_single: { segmentFormat: () => new mb.CmafOutputFormat(), singleFilePerPlaylist: true },
+};
+/** Chromium's encoders: [name, codec string, extra config, mediabunny codec, fastStart]. */
+const ENCODED = [
+  ['openh264', 'avc1.42001f', {}, 'avc', 'in-memory'],
+  ['openh264_l1t2', 'avc1.42001f', { scalabilityMode: 'L1T2' }, 'avc', 'fragmented'],
+  ['vp8', 'vp8', {}, 'vp8', false],
+  ['vp9_l1t3', 'vp09.00.10.08', { scalabilityMode: 'L1T3' }, 'vp9', 'in-memory'],
+  ['av1', 'av01.0.04M.08', {}, 'av1', false],
+];
+const ENCODED_FRAMES = 75;
+
+let env;
+let dir;
+const frameCounts = new Map(manifest().map((f) => [f.file, f.frames]));
+
+async function remux(src, format, target) {
+  const input = new mb.Input({ source: new mb.FilePathSource(src), formats: mb.ALL_FORMATS });
+  const output = new mb.Output({ format, target });
+  const conversion = await mb.Conversion.init({ input, output });
+  assert.ok(conversion.isValid, `mediabunny cannot remux ${src}`);
+  await conversion.execute();
+}
+
+/** In the page: every frame through frames(), then frameAt at `picks` (clamped to the count). */
+async function readAll(url, picks) {
+  return env.page.evaluate(
+    async ({ url, picks }) => {
+      const v = await frameseek.open(url);
+      const n = v.info.frameCount;
+      const all = [];
+      for await (const f of v.frames({ raw: true })) {
+        all.push(await barcode(f));
+        f.close();
+      }
+      const ks = picks.map((k) => (k < 0 ? n + k : k)).filter((k) => k >= 0 && k < n);
+      const codes = [];
+      for (const k of ks) {
+        const f = await v.frameAt(k, { raw: true });
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const out = { n, all, ks, codes, range: v.frameRange(), codec: v.info.codec };
+      v.close();
+      return out;
+    },
+    { url, picks },
+  );
+}
+
+function picks(seed, n) {
+  const next = rng(seed);
+  const ks = [-1, 0, 1, 29, 30, 31, 59, 60];
+  for (let i = 0; i < 4; i++) ks.push(Math.floor(next() * n));
+  return ks;
+}
+
+function assertExact(got, n) {
+  assert.equal(got.n, n, 'frame count');
+  assert.deepEqual(got.all, [...Array(n).keys()], 'frames() barcodes');
+  assert.deepEqual(got.codes, got.ks, `frameAt barcodes of ${got.ks}`);
+}
+
+describe('files from other muxers and encoders', () => {
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'frameseek-other-muxers-'));
+    for (const file of REMUXED) {
+      for (const [name, m] of Object.entries(MUXES)) {
+        const out = join(dir, `${file.replace('.mp4', '')}.${name}.${m.ext}`);
+        await remux(join(fixtures, file), m.format(), new mb.FilePathTarget(out));
+      }
+    }
+    for (const [name, h] of Object.entries(HLS)) {
+      const base = join(dir, `hls_${name}`);
+      const target = new mb.PathedTarget('master.m3u8', (req) => {
+        const path = join(base, req.path);
+        mkdirSync(dirname(path), { recursive: true });
+        return new mb.FilePathTarget(path);
+      });
+      const format = new mb.HlsOutputFormat({
+        segmentFormat: h.segmentFormat(),
+        targetDuration: 1,
+        singleFilePerPlaylist: h.singleFilePerPlaylist ?? false,
+      });
+      await remux(join(fixtures, 'h264_aac.mp4'), format, target);
+    }
+    env = await setup({ mediaDir: dir });
+  });
+  after(async () => {
+    await env?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const file of REMUXED) {
+    for (const [name, m] of Object.entries(MUXES)) {
+      const out = `${file.replace('.mp4', '')}.${name}.${m.ext}`;
+      test(`mediabunny ${name}: ${file}`, async () => {
+        const n = frameCounts.get(file);
+        assertExact(await readAll(env.media(out), picks(n, n)), n);
+      });
+    }
+  }
+
+  for (const name of Object.keys(HLS)) {
+    test(`mediabunny HLS ${name}: master and media playlist`, async () => {
+      const n = frameCounts.get('h264_aac.mp4');
+      for (const playlist of ['master.m3u8', 'playlist-1.m3u8']) {
+        const got = await readAll(env.media(`hls_${name}/${playlist}`), picks(n + 1, n));
+        assertExact(got, n);
+        assert.deepEqual(got.range, { start: 0, end: n });
+      }
+    });
+  }
+
+  for (const [name, codec, extra, mbCodec, fastStart] of ENCODED) {
+    test(`Chromium's ${name} encoder, muxed by mediabunny`, async (t) => {
+      const made = await env.page.evaluate(
+        async ({ codec, extra, mbCodec, fastStart, n }) => {
+          const mb = await import('/mb/bundles/mediabunny.mjs');
+          const W = 320;
+          const H = 240;
+          const config = { codec, width: W, height: H, bitrate: 600_000, framerate: 30, ...extra };
+          if (codec.startsWith('avc')) config.avc = { format: 'avc' };
+          if (!(await VideoEncoder.isConfigSupported(config)).supported) return { unsupported: true };
+          const target = new mb.BufferTarget();
+          const output = new mb.Output({ format: new mb.Mp4OutputFormat({ fastStart }), target });
+          const source = new mb.EncodedVideoPacketSource(mbCodec);
+          output.addVideoTrack(source, { frameRate: 30 });
+          await output.start();
+          const packets = [];
+          let failure = null;
+          const encoder = new VideoEncoder({
+            output: (chunk, meta) => packets.push([mb.EncodedPacket.fromEncodedChunk(chunk), meta]),
+            error: (e) => {
+              failure = e;
+            },
+          });
+          encoder.configure(config);
+          // A moving picture under the DESIGN.md barcode (rows 0-23, bit k at x 20k..20k+20).
+          const canvas = new OffscreenCanvas(W, H);
+          const g = canvas.getContext('2d');
+          for (let i = 0; i < n; i++) {
+            g.fillStyle = `hsl(${(i * 7) % 360} 60% 50%)`;
+            g.fillRect(0, 0, W, H);
+            g.fillStyle = '#fff';
+            g.fillRect((i * 4) % W, 60 + (i % 50), 40, 40);
+            for (let b = 0; b < 16; b++) {
+              g.fillStyle = (i >> b) & 1 ? '#fff' : '#000';
+              g.fillRect(20 * b, 0, 20, 24);
+            }
+            const frame = new VideoFrame(canvas, { timestamp: Math.round((i * 1e6) / 30), duration: Math.round(1e6 / 30) });
+            encoder.encode(frame, { keyFrame: i % 30 === 0 });
+            frame.close();
+          }
+          await encoder.flush();
+          encoder.close();
+          if (failure) throw failure;
+          for (const [packet, meta] of packets) await source.add(packet, meta);
+          await output.finalize();
+          return { bytes: Array.from(new Uint8Array(target.buffer)) };
+        },
+        { codec, extra, mbCodec, fastStart, n: ENCODED_FRAMES },
+      );
+      if (made.unsupported) {
+        t.skip(`this Chromium cannot encode ${codec}`);
+        return;
+      }
+      const file = `encoded_${name}.mp4`;
+      writeFileSync(join(dir, file), Buffer.from(made.bytes));
+      const got = await readAll(env.media(file), picks(7, ENCODED_FRAMES));
+      assertExact(got, ENCODED_FRAMES);
+    });
+  }
+});
