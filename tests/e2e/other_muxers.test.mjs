@@ -2,11 +2,14 @@
 // MP4 written by mediabunny's muxer (remuxing the barcode fixtures, so B-frames, edit lists,
 // open GOPs and AAC carry over), streams encoded by Chromium's own WebCodecs encoders (OpenH264,
 // libvpx VP8/VP9, libaom AV1; some with temporal layers) and muxed by mediabunny in the page,
-// and HLS packaged by mediabunny (MPEG-TS, CMAF, and one file per playlist with
-// EXT-X-BYTERANGE). For each, frames() yields every barcode in order, frameAt(k) carries
-// barcode k, and the frame count is the stream's.
+// HLS packaged by mediabunny (MPEG-TS, CMAF, and one file per playlist with EXT-X-BYTERANGE),
+// and fragmented MP4 recorded by Chromium's MediaRecorder (H.264, VP9). For each, frames()
+// yields every barcode in order, frameAt(k) carries barcode k, and the frame count is the
+// stream's; MediaRecorder drops frames as it pleases, so there ffmpeg's decode of the same
+// file is the reference.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +44,11 @@ const ENCODED = [
   ['av1', 'av01.0.04M.08', {}, 'av1', false],
 ];
 const ENCODED_FRAMES = 75;
+/** MediaRecorder's MP4 types. */
+const RECORDED = [
+  ['h264', 'video/mp4;codecs=avc1'],
+  ['vp9', 'video/mp4;codecs=vp9'],
+];
 
 let env;
 let dir;
@@ -201,6 +209,50 @@ describe('files from other muxers and encoders', () => {
       writeFileSync(join(dir, file), Buffer.from(made.bytes));
       const got = await readAll(env.media(file), picks(7, ENCODED_FRAMES));
       assertExact(got, ENCODED_FRAMES);
+    });
+  }
+
+  for (const [name, type] of RECORDED) {
+    test(`Chromium's MediaRecorder, ${type}`, async (t) => {
+      const made = await env.page.evaluate(async (type) => {
+        if (!MediaRecorder.isTypeSupported(type)) return { unsupported: true };
+        const canvas = document.createElement('canvas');
+        canvas.width = 320;
+        canvas.height = 240;
+        const g = canvas.getContext('2d');
+        const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: type, videoBitsPerSecond: 800_000 });
+        const chunks = [];
+        recorder.ondataavailable = (e) => chunks.push(e.data);
+        recorder.start(500); // a fragment every half second
+        for (let i = 0; i < 60; i++) {
+          g.fillStyle = `hsl(${(i * 7) % 360} 60% 50%)`;
+          g.fillRect(0, 0, 320, 240);
+          for (let b = 0; b < 16; b++) {
+            g.fillStyle = (i >> b) & 1 ? '#fff' : '#000';
+            g.fillRect(20 * b, 0, 20, 24);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 33));
+        }
+        await new Promise((resolve) => {
+          recorder.onstop = resolve;
+          recorder.stop();
+        });
+        return { bytes: Array.from(new Uint8Array(await new Blob(chunks).arrayBuffer())) };
+      }, type);
+      if (made.unsupported) {
+        t.skip(`this Chromium cannot record ${type}`);
+        return;
+      }
+      const file = `recorded_${name}.mp4`;
+      writeFileSync(join(dir, file), Buffer.from(made.bytes));
+      const ref = spawnSync('python3', [join(root, 'scripts', 'barcode.py'), join(dir, file)], { encoding: 'utf8' });
+      assert.equal(ref.status, 0, `barcode.py: ${ref.stderr}`);
+      const want = ref.stdout.trim().split('\n').map(Number);
+      assert.ok(want.length > 30, `ffmpeg decoded ${want.length} frames`);
+      const got = await readAll(env.media(file), picks(9, want.length));
+      assert.equal(got.n, want.length, 'frame count');
+      assert.deepEqual(got.all, want, 'frames() against ffmpeg');
+      assert.deepEqual(got.codes, got.ks.map((k) => want[k]), `frameAt(${got.ks}) against ffmpeg`);
     });
   }
 });

@@ -128,7 +128,8 @@ fn visual(fourcc: FourCC, payload: &[u8], base: u64) -> Result<CodecConfig> {
         }
         b"vp09" => {
             let (p, off) = required(kids, at, b"vpcC", "vpcC")?;
-            (text!["vp09.", vp9::parse_vpcc(p, off)?], None, None)
+            let size = coded_width.saturating_mul(coded_height);
+            (text!["vp09.", vp9::parse_vpcc(p, off, size)?], None, None)
         }
         b"av01" => {
             let (p, off) = required(kids, at, b"av1C", "av1C")?;
