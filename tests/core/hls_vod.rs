@@ -3,10 +3,11 @@
 //! decodes every frame in order through the written playlists and fMP4 segments.
 
 use frameseek_core::hls::{
-    master_playlist, media_playlist, segment_movie, MediaPlaylistOptions, SegmentUri, VariantInfo,
+    master_playlist, media_playlist, segment_movie, segment_movie_where, MediaPlaylistOptions,
+    SegmentUri, VariantInfo,
 };
 use frameseek_core::mp4::{write_fragment, write_init};
-use frameseek_core::{read_movie, Error, Movie};
+use frameseek_core::{is_decoder_start, read_movie, Error, Movie};
 use frameseek_e2e::{barcode, ffmpeg_gray_frames, video_fixtures};
 
 fn read(data: &[u8]) -> Movie {
@@ -119,5 +120,48 @@ fn segments_follow_the_authoring_rules_and_decode_in_order() {
         let expected: Vec<u32> = (0..f.frames as u32).collect();
         assert_eq!(codes, expected, "{}: frames through HLS", f.file);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn segments_start_where_a_decoder_can() {
+    // x264 open GOP: its non-IDR I-frames are sync samples, but no decoder starts there.
+    for f in video_fixtures() {
+        let data = std::fs::read(f.path()).expect("fixture");
+        if f.file.starts_with("truncated") {
+            continue;
+        }
+        let movie = read(&data);
+        let video = movie.video_track().expect("video");
+        let Ok(codec) = video.codec.as_ref() else {
+            continue;
+        };
+        let bytes = |i: usize| {
+            let s = video.index.sample(i).expect("sample");
+            &data[s.offset as usize..(s.offset + u64::from(s.size)) as usize]
+        };
+        let is_start = |i: usize| is_decoder_start(codec, bytes(i));
+        let plain = segment_movie(&movie, 1.0);
+        let segments = segment_movie_where(&movie, 1.0, &is_start);
+        let vi = movie
+            .tracks
+            .iter()
+            .position(|t| t.id == video.id)
+            .expect("video index");
+        for s in &segments {
+            assert_ne!(is_start(s.runs[vi].0), Some(false), "{}", f.file);
+        }
+        if f.file == "h264_open_gop.mp4" {
+            // Sync samples every 30 frames, but only frame 0 is an IDR.
+            assert_eq!(plain.len(), 4, "{}", f.file);
+            assert_eq!(segments.len(), 1, "{}", f.file);
+        } else if f.codec == "h264" {
+            assert_eq!(
+                segments.len(),
+                plain.len(),
+                "{}: closed GOPs cut alike",
+                f.file
+            );
+        }
     }
 }

@@ -6,12 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, rng, root, setup } from './browser.mjs';
 
 const FRAMES = 150; // the HLS fixtures: 5 s at 30 fps, 1 s segments
+const START = Buffer.from([0, 0, 1]); // an Annex B start code
 let env;
 let dir;
 
@@ -126,6 +127,45 @@ describe('browser module: HLS sources', () => {
       { encoding: 'utf8' },
     );
     assert.equal(gap.status, 0, `ffmpeg: ${gap.stderr}`);
+    // TS segments whose SPS/PPS only the first one carries: in the others they are turned
+    // into filler NAL units (type 12, ignored by decoders) in place.
+    mkdirSync(join(dir, 'nosps'));
+    const nosps = spawnSync(
+      'ffmpeg',
+      ['-v', 'error', '-i', join(fixtures, 'h264_faststart.mp4'), '-an', '-c:v', 'libx264', '-preset', 'veryfast',
+        '-g', '30', '-sc_threshold', '0', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod',
+        '-hls_segment_filename', join(dir, 'nosps', 'seg_%d.ts'), join(dir, 'nosps', 'index.m3u8')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(nosps.status, 0, `ffmpeg: ${nosps.stderr}`);
+    for (const n of [1, 2]) {
+      const path = join(dir, 'nosps', `seg_${n}.ts`);
+      const b = readFileSync(path);
+      let hidden = 0;
+      for (let i = b.indexOf(START); i >= 0; i = b.indexOf(START, i + 3)) {
+        if ([7, 8].includes(b[i + 3] & 0x1f)) {
+          b[i + 3] = 0x0c;
+          hidden += 1;
+        }
+      }
+      assert.equal(hidden, 2, `SPS and PPS in ${path}`);
+      writeFileSync(path, b);
+    }
+    // ffmpeg's HLS of an open-GOP MP4 (-c copy): segments after the first start with a
+    // non-IDR I-frame, and carry no SPS/PPS either.
+    mkdirSync(join(dir, 'opengop'));
+    const open = spawnSync(
+      'ffmpeg',
+      ['-v', 'error', '-i', join(fixtures, 'h264_open_gop.mp4'), '-c', 'copy', '-f', 'hls', '-hls_time', '1',
+        '-hls_playlist_type', 'vod', '-hls_segment_filename', join(dir, 'opengop', 'seg_%d.ts'),
+        join(dir, 'opengop', 'index.m3u8')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(open.status, 0, `ffmpeg: ${open.stderr}`);
+    const packOpen = spawnSync(bin, ['pack', join(fixtures, 'h264_open_gop.mp4'), join(dir, 'pack_open'), '--segment', '1'], {
+      encoding: 'utf8',
+    });
+    assert.equal(packOpen.status, 0, `frameseek pack: ${packOpen.stderr}`);
     env = await setup({ mediaDir: dir });
   });
   after(async () => {
@@ -353,5 +393,32 @@ describe('browser module: HLS sources', () => {
     const want = frameList(0, 90, 1);
     want[45] = 44;
     assert.deepEqual(got.all, want);
+  });
+
+  test('TS segments without SPS/PPS decode with those of an earlier segment', async () => {
+    const got = await frames(env.media('nosps/index.m3u8'), { start: 0, end: 90, step: 1 });
+    assert.deepEqual(got.codes, frameList(0, 90, 1));
+  });
+
+  test('open GOP: frameseek pack cuts at IDRs only; segments that start without one reject clearly', async () => {
+    const packed = await frames(env.media('pack_open/master.m3u8'), { start: 0, end: 120, step: 1 });
+    assert.deepEqual(packed.codes, frameList(0, 120, 1));
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const f = await v.frameAt(10);
+      const ok = await barcode(f);
+      f.close();
+      try {
+        (await v.frameAt(45)).close();
+        return { ok, later: 'decoded' };
+      } catch (e) {
+        return { ok, code: e.code, message: e.message };
+      } finally {
+        v.close();
+      }
+    }, env.media('opengop/index.m3u8'));
+    assert.equal(got.ok, 10);
+    assert.equal(got.code, 'unsupported', JSON.stringify(got));
+    assert.match(got.message, /segment 1: .*open-GOP I-frame, not an IDR/);
   });
 });

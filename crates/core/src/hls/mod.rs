@@ -20,6 +20,6 @@ pub mod uri;
 pub mod vod;
 
 pub use vod::{
-    master_playlist, media_playlist, segment_movie, MediaPlaylistOptions, Segment, SegmentUri,
-    VariantInfo,
+    master_playlist, media_playlist, segment_movie, segment_movie_where, MediaPlaylistOptions,
+    Segment, SegmentUri, VariantInfo,
 };

@@ -4,7 +4,7 @@
 //! exactly as it does an MP4 file's.
 
 use super::ts::{demux_ts_with, looks_like_ts, TsOptions, TsTrack, TS_TIMESCALE};
-use crate::codec::TrackKind;
+use crate::codec::{CodecConfig, TrackKind};
 use crate::error::{Error, Result};
 use crate::index::TrackIndex;
 use crate::mp4::tables::SampleTable;
@@ -28,6 +28,29 @@ pub struct SegmentMedia {
     pub movie: Movie,
     /// The sample bytes (for fMP4: the initialization section followed by the segment).
     pub data: Vec<u8>,
+}
+
+impl SegmentMedia {
+    /// Gives a transport stream's video track whose segment carries no parameter sets (SPS/PPS
+    /// sent once, at the start of the stream) the configuration of an earlier segment of the
+    /// stream. Returns whether it did; a track with its own configuration keeps it.
+    pub fn inherit_video_codec(&mut self, earlier: &CodecConfig) -> bool {
+        if self.format != SegmentFormat::Ts {
+            return false;
+        }
+        match self
+            .movie
+            .tracks
+            .iter_mut()
+            .find(|t| t.kind == TrackKind::Video)
+        {
+            Some(t) if t.codec.is_err() => {
+                t.codec = Ok(earlier.clone());
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Reads one segment. `init` is the EXT-X-MAP initialization section when the playlist has

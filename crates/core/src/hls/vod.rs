@@ -36,6 +36,18 @@ impl Segment {
 /// the main video track (the first track for audio-only files). Other tracks' samples go to
 /// the segment during which they start.
 pub fn segment_movie(movie: &Movie, target: f64) -> Vec<Segment> {
+    segment_movie_where(movie, target, &|_| None)
+}
+
+/// [`segment_movie`], starting segments only at sync samples (decode order) that `is_start`
+/// does not reject: pass [`crate::codec::is_decoder_start`] on the sample's bytes, so that
+/// open-GOP I-frames (sync samples in ffmpeg's MP4, but no IDR) start no segment and every
+/// segment decodes on its own, as EXT-X-INDEPENDENT-SEGMENTS promises. `None` accepts.
+pub fn segment_movie_where(
+    movie: &Movie,
+    target: f64,
+    is_start: &dyn Fn(usize) -> Option<bool>,
+) -> Vec<Segment> {
     let Some(main) = movie.video_track().or_else(|| movie.tracks.first()) else {
         return Vec::new();
     };
@@ -49,7 +61,9 @@ pub fn segment_movie(movie: &Movie, target: f64) -> Vec<Segment> {
         let Some(sample) = index.sample(s as usize) else {
             continue;
         };
-        if (sample.pts - seg_pts) as f64 / ts >= target * 0.999 {
+        if (sample.pts - seg_pts) as f64 / ts >= target * 0.999
+            && is_start(s as usize) != Some(false)
+        {
             starts.push(s as usize);
             seg_pts = sample.pts;
         }

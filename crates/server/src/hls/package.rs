@@ -1,16 +1,21 @@
-//! One movie prepared for HLS: its index, the segments cut at sync samples, the init segment
-//! and each fragment's header, all from frameseek-core. The server and `frameseek pack` share
-//! it; only their playlists' URIs differ.
+//! One movie prepared for HLS: its index, the segments cut at sync samples where a decoder can
+//! start, the init segment and each fragment's header, all from frameseek-core. The server
+//! and `frameseek pack` share it; only their playlists' URIs differ.
 
 use crate::storage::Object;
 use anyhow::{bail, Result};
 use bytes::Bytes;
-use frameseek_core::hls::{segment_movie, Segment, VariantInfo};
+use frameseek_core::hls::{segment_movie_where, Segment, VariantInfo};
 use frameseek_core::mp4::{write_fragment, write_init, Fragment};
-use frameseek_core::{read_movie, Movie, TrackKind};
+use frameseek_core::{is_decoder_start, read_movie, Movie, TrackKind};
 
 /// Approximate memory of one indexed sample (offset, size, times, flags, orders).
 const BYTES_PER_SAMPLE: u64 = 48;
+
+/// How much of a sync sample is read to tell whether a decoder can start there: enough for
+/// the access unit delimiter, parameter sets and SEI that precede the first slice. A slice
+/// further in reads as "no start", which only merges two segments.
+const START_PROBE_BYTES: u64 = 8 * 1024;
 
 /// A movie cut into HLS segments, with its init segment.
 pub struct Package {
@@ -25,9 +30,14 @@ pub struct Package {
 }
 
 impl Package {
-    /// Cuts `movie` into segments of about `target` seconds. Fails if the movie has no audio
-    /// or video samples to stream.
-    pub fn new(movie: Movie, target: f64) -> Result<Self> {
+    /// Cuts `movie` into segments of about `target` seconds, starting only at sync samples
+    /// that `is_start` (the movie, a decode-order sample of its main video track) does not
+    /// reject. Fails if the movie has no audio or video samples to stream.
+    pub fn new(
+        movie: Movie,
+        target: f64,
+        is_start: &dyn Fn(&Movie, usize) -> Option<bool>,
+    ) -> Result<Self> {
         let tracks: Vec<_> = movie
             .tracks
             .iter()
@@ -36,7 +46,7 @@ impl Package {
         if tracks.is_empty() {
             bail!("no audio or video samples to stream");
         }
-        let segments = segment_movie(&movie, target);
+        let segments = segment_movie_where(&movie, target, &|i| is_start(&movie, i));
         if segments.is_empty() {
             bail!("no segments could be cut");
         }
@@ -60,7 +70,20 @@ impl Package {
             let len = usize::try_from(end - start)?;
             Ok(Vec::from(object.read_at(start, len)?))
         })?;
-        Package::new(movie, target)
+        // One read of a sync sample's first bytes per candidate segment start (H.264 and
+        // HEVC only: other codecs have no open-GOP sync samples to tell apart).
+        let is_start = |movie: &Movie, i: usize| -> Option<bool> {
+            let video = movie.video_track()?;
+            let codec = video.codec.as_ref().ok()?;
+            codec.description.as_ref()?;
+            let sample = video.index.sample(i)?;
+            let len = u64::from(sample.size).min(START_PROBE_BYTES);
+            let bytes = object
+                .read_at(sample.offset, usize::try_from(len).ok()?)
+                .ok()?;
+            is_decoder_start(codec, &bytes)
+        };
+        Package::new(movie, target, &is_start)
     }
 
     /// Fragment `n` (0-based): the moof + mdat header and the source ranges of its payload.

@@ -18,7 +18,7 @@ use crate::video::{
 use frameseek_core::hls::playlist::VariantPrefs;
 use frameseek_core::hls::timeline::hls_media_info;
 use frameseek_core::{
-    plan_frame, plan_frames, CodecConfig, MediaInfo, PlanOptions, TrackIndex, TrackKind,
+    plan_frame_where, plan_frames_where, CodecConfig, MediaInfo, PlanOptions, TrackIndex, TrackKind,
 };
 use js_sys::{Array, Float64Array, Object, Promise, Reflect, Uint32Array, Uint8Array};
 use source::{Segment, Source};
@@ -78,7 +78,10 @@ impl Inner {
         let codec = track.codec.as_ref().map_err(|e| {
             Failure::new(
                 "unsupported-codec",
-                format!("cannot read the video codec configuration: {e}"),
+                format!(
+                    "segment {}: cannot read the video codec configuration: {e}",
+                    seg.sequence
+                ),
             )
         })?;
         Ok((&track.index, self.decoder_for(codec)))
@@ -297,7 +300,9 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
     let k = inner.frame_number(k)?;
     let (seg, j) = inner.locate(k).await?;
     let (index, decoder) = inner.video_of(&seg)?;
-    let plan = plan_frame(index, j, &PlanOptions::default())?;
+    let is_start = |i: usize| seg.is_decoder_start(i);
+    let plan = plan_frame_where(index, j, &PlanOptions::default(), &is_start)?;
+    seg.check_start(plan.run.first)?;
     let sink = Rc::new(Sink::default());
     sink.want(micros(plan.pts, index.timescale()), k as usize);
     let _guard = decoder.lock().await;
@@ -349,10 +354,12 @@ async fn stream_frames(
         let (index, decoder) = inner.video_of(&seg)?;
         let mut wanted: Vec<usize> = local.iter().map(|l| l.0).collect();
         wanted.dedup();
-        for plan in plan_frames(index, &wanted, &PlanOptions::default())? {
+        let is_start = |i: usize| seg.is_decoder_start(i);
+        for plan in plan_frames_where(index, &wanted, &PlanOptions::default(), &is_start)? {
             if stop() {
                 break;
             }
+            seg.check_start(plan.run.first)?;
             let frames: Vec<(usize, usize)> = local
                 .iter()
                 .filter(|l| plan.frames.contains(&l.0))

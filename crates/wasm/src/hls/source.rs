@@ -14,7 +14,7 @@ use frameseek_core::hls::playlist::{
 use frameseek_core::hls::segment::{read_segment, SegmentFormat, SegmentMedia};
 use frameseek_core::hls::timeline::{typical_frame_duration, HlsTimeline};
 use frameseek_core::hls::ts::{TsOptions, TS_TIMESCALE};
-use frameseek_core::{ByteRange, Movie};
+use frameseek_core::{is_decoder_start, ByteRange, CodecConfig, Movie};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -57,6 +57,34 @@ impl Segment {
     pub fn local_frame(&self, k: u64) -> usize {
         self.frames.partition_point(|&f| f <= k).saturating_sub(1)
     }
+
+    /// Whether a decoder can start at video sample `i` (decode order): false for an open-GOP
+    /// I-frame that is no IDR (see [`is_decoder_start`]); `None` when the codec cannot tell.
+    pub fn is_decoder_start(&self, i: usize) -> Option<bool> {
+        let track = self.movie.video_track()?;
+        let codec = track.codec.as_ref().ok()?;
+        let s = track.index.sample(i)?;
+        let end = s.offset.saturating_add(u64::from(s.size));
+        self.reader
+            .with_bytes(s.offset, end, |b| is_decoder_start(codec, b))
+            .flatten()
+    }
+
+    /// An error unless a decoder can start at video sample `first`.
+    pub fn check_start(&self, first: usize) -> Result<()> {
+        if self.is_decoder_start(first) == Some(false) {
+            return Err(Failure::new(
+                "unsupported",
+                format!(
+                    "segment {}: no frame a decoder can start at before the frame asked for \
+                     (it starts with an open-GOP I-frame, not an IDR), so its frames depend on \
+                     earlier segments, which frameseek does not decode across",
+                    self.sequence
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 enum Slot {
@@ -88,6 +116,8 @@ pub struct Source {
     inits: RefCell<Vec<(MapInfo, Rc<Vec<u8>>)>>,
     clock: Cell<u64>,
     counters: Cell<Counters>,
+    /// The video configuration of the latest segment read that carried one.
+    video_codec: RefCell<Option<CodecConfig>>,
     /// Set by `close()`: fetches stop, waiters fail with code `closed`.
     pub closed: Cell<bool>,
 }
@@ -115,6 +145,7 @@ impl Source {
             inits: RefCell::default(),
             clock: Cell::new(0),
             counters: Cell::default(),
+            video_codec: RefCell::default(),
             closed: Cell::new(false),
         };
         let url = this.target.url.clone();
@@ -393,11 +424,7 @@ impl Source {
             None => None,
         };
         let bytes = self.get(&info.uri, info.byte_range, SEGMENT_MAX).await?;
-        let SegmentMedia {
-            format,
-            movie,
-            data,
-        } = read_segment(
+        let mut media = read_segment(
             init.as_deref().map(Vec::as_slice),
             &bytes,
             &TsOptions::default(),
@@ -407,6 +434,26 @@ impl Source {
             Failure::new(f.code, format!("segment {}: {}", info.uri, f.message))
         })?;
         drop(bytes);
+        // Parameter sets sent once (not in every TS segment): those of a segment read before.
+        let video_codec = |m: &SegmentMedia| {
+            m.movie
+                .video_track()
+                .and_then(|t| t.codec.as_ref().ok())
+                .cloned()
+        };
+        match video_codec(&media) {
+            Some(c) => *self.video_codec.borrow_mut() = Some(c),
+            None => {
+                if let Some(c) = self.video_codec.borrow().as_ref() {
+                    media.inherit_video_codec(c);
+                }
+            }
+        }
+        let SegmentMedia {
+            format,
+            movie,
+            data,
+        } = media;
         let (offset, frames) = self.number_frames(info, &movie, format);
         let size = data.len() as u64;
         Ok(Segment {
