@@ -162,6 +162,16 @@ describe('browser module: HLS sources', () => {
       { encoding: 'utf8' },
     );
     assert.equal(open.status, 0, `ffmpeg: ${open.stderr}`);
+    // 60 fps in a 1 kHz timescale (16, 17, 17 ms), 100 s, through frameseek pack.
+    const ms = spawnSync(
+      'ffmpeg',
+      ['-v', 'error', '-i', join(fixtures, 'h264_many_samples.mp4'), '-c', 'copy', '-video_track_timescale', '1000',
+        join(dir, 'ms.mp4')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(ms.status, 0, `ffmpeg: ${ms.stderr}`);
+    const packMs = spawnSync(bin, ['pack', join(dir, 'ms.mp4'), join(dir, 'pack_ms'), '--segment', '2'], { encoding: 'utf8' });
+    assert.equal(packMs.status, 0, `frameseek pack: ${packMs.stderr}`);
     const packOpen = spawnSync(bin, ['pack', join(fixtures, 'h264_open_gop.mp4'), join(dir, 'pack_open'), '--segment', '1'], {
       encoding: 'utf8',
     });
@@ -420,5 +430,16 @@ describe('browser module: HLS sources', () => {
     assert.equal(got.ok, 10);
     assert.equal(got.code, 'unsupported', JSON.stringify(got));
     assert.match(got.message, /segment 1: .*open-GOP I-frame, not an IDR/);
+  });
+
+  test('a 1 kHz timescale at 60 fps: frame numbers do not drift over 100 s', async () => {
+    const n = 6000;
+    const next = rng(60);
+    const ks = [0, 1, 2, 119, 120, 121, 2999, 3000, n - 2, n - 1];
+    for (let i = 0; i < 6; i++) ks.push(Math.floor(next() * n));
+    const got = await frameAt(env.media('pack_ms/master.m3u8'), ks);
+    assert.deepEqual(got.codes, ks);
+    assert.equal(got.info.frameCount, n);
+    assert.equal(got.info.fps, 60);
   });
 });

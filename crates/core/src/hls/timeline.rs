@@ -301,8 +301,13 @@ pub fn hls_media_info(first: &SegmentMedia, timeline: &HlsTimeline) -> MediaInfo
     info
 }
 
-/// The typical frame duration of a video track, in seconds: the median of its frames'
-/// presentation durations (robust against a short last frame or one dropped frame).
+/// The typical frame duration of a video track, in seconds. The median of its frames'
+/// presentation durations picks the rate (robust against a short last frame or a dropped
+/// frame); the durations within a tick (or 1 %) of it are then averaged, because a timescale
+/// that the rate does not divide makes them alternate (1 kHz at 30 fps: 33, 33, 34 ms); and
+/// the mean snaps to a standard rate (whole frames per second, or NTSC's n × 1000/1001) when
+/// it lies within what rounding to ticks allows, so that frame numbers counted from it do
+/// not drift over a long stream.
 pub fn typical_frame_duration(index: &crate::TrackIndex) -> Option<f64> {
     let n = index.frame_count();
     let mut d: Vec<i64> = (0..n.saturating_sub(1))
@@ -320,7 +325,31 @@ pub fn typical_frame_duration(index: &crate::TrackIndex) -> Option<f64> {
         return None;
     }
     d.sort_unstable();
-    Some(d[d.len() / 2] as f64 / f64::from(index.timescale()))
+    let median = d[d.len() / 2];
+    let near = (median / 100).max(1);
+    let (sum, count) = d
+        .iter()
+        .filter(|&&x| (x - median).abs() <= near)
+        .fold((0i64, 0usize), |(s, c), &x| (s.saturating_add(x), c + 1));
+    let ts = f64::from(index.timescale());
+    let mean = sum as f64 / count as f64 / ts;
+    // Consecutive durations rounded to ticks sum to within a tick of the truth; each one left
+    // out breaks the sum once more.
+    let left_out = d.len() - count;
+    let slack = (1.5 + left_out as f64) / (ts * count as f64);
+    Some(standard_frame_duration(mean, slack).unwrap_or(mean))
+}
+
+/// The standard frame duration nearest `seconds` if one lies within `slack`: 1/r for r in
+/// 1..=240 frames per second, or 1001/(1000 r) for NTSC's 23.976, 29.97, 47.952, 59.94,
+/// 119.88 and 239.76.
+fn standard_frame_duration(seconds: f64, slack: f64) -> Option<f64> {
+    let whole = (1..=240).map(|r| 1.0 / f64::from(r));
+    let ntsc = [24, 30, 48, 60, 120, 240].map(|r| 1.001 / f64::from(r));
+    whole
+        .chain(ntsc)
+        .filter(|c| (c - seconds).abs() <= slack)
+        .min_by(|a, b| (a - seconds).abs().total_cmp(&(b - seconds).abs()))
 }
 
 #[cfg(test)]
@@ -440,5 +469,21 @@ mod tests {
         t.note_frames(2, 13);
         assert_eq!(t.end_frame(), None);
         assert_eq!(t.frame_range(), 0..12);
+    }
+
+    #[test]
+    fn frame_durations_snap_to_the_rate_that_ticks_round() {
+        // 30 fps in a 1 kHz timescale: 33, 33, 34 ms.
+        assert_eq!(
+            standard_frame_duration(1.0 / 30.0 + 2e-6, 1.5 / 29_000.0),
+            Some(1.0 / 30.0)
+        );
+        // 29.97 fps in a 1 kHz timescale lands on 1001/30000, not 1/30.
+        assert_eq!(
+            standard_frame_duration(0.033_367, 1.5 / 29_000.0),
+            Some(1.001 / 30.0)
+        );
+        // Nothing standard near 33.8 ms: the mean stays.
+        assert_eq!(standard_frame_duration(0.0338, 1.5 / 29_000.0), None);
     }
 }
