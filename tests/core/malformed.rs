@@ -267,3 +267,55 @@ fn random_bytes_and_mutations_never_panic() {
         }
     }
 }
+
+/// Files that are not MP4 reject as such, naming what they look like: other containers that
+/// ffmpeg writes from a fixture, and the documents a server answers with instead of video.
+#[test]
+fn other_formats_are_named() {
+    let dir = std::env::temp_dir().join(format!("frameseek-not-mp4-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = frameseek_e2e::fixtures_dir().join("h264_aac.mp4");
+    let src = src.to_str().expect("path");
+    let mut cases: Vec<(Vec<u8>, &str)> = Vec::new();
+    for (name, args, found) in [
+        ("x.mkv", &["-c", "copy"][..], "(WebM/Matroska?)"),
+        ("x.ts", &["-c", "copy", "-f", "mpegts"][..], "(MPEG-TS?)"),
+        ("x.avi", &["-c:v", "mpeg4", "-an"][..], "(AVI?)"),
+    ] {
+        let out = dir.join(name);
+        let out = out.to_str().expect("path");
+        let mut args_all = vec!["-i", src];
+        args_all.extend_from_slice(args);
+        args_all.push(out);
+        frameseek_e2e::ffmpeg(&args_all);
+        cases.push((std::fs::read(out).expect("output"), found));
+    }
+    cases.push((
+        b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n".to_vec(),
+        "an HLS playlist",
+    ));
+    cases.push((
+        b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>".to_vec(),
+        "(an HTML/XML page: an error?)",
+    ));
+    cases.push((
+        b"<!doctype html><title>login</title>".to_vec(),
+        "(an HTML/XML page",
+    ));
+    cases.push((b"{\"error\":\"expired\"}".to_vec(), "(JSON: an error?)"));
+    cases.push((vec![0xf5, 0x8e, 0x22, 0x64, 0, 0, 0, 0, 1, 2], ""));
+    for (data, found) in cases {
+        let err = read_movie(data.len() as u64, |a, b| -> Result<Vec<u8>, Error> {
+            Ok(data[a as usize..(b as usize).min(data.len())].to_vec())
+        })
+        .expect_err("not an MP4");
+        let msg = err.to_string();
+        assert!(msg.starts_with("not an MP4/MOV file"), "{msg}");
+        if found.is_empty() {
+            assert_eq!(msg, "not an MP4/MOV file at byte 0");
+        } else {
+            assert!(msg.contains(found), "{msg}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -71,6 +71,12 @@ describe('errors and faults', () => {
     });
   }
 
+  test('an HTML page where the video should be rejects as not-mp4, saying so', async () => {
+    const got = await attempt(`${env.server.url}/harness/harness.html`, []);
+    assert.equal(got.error?.code, 'not-mp4', JSON.stringify(got.error));
+    assert.match(got.error.message, /not an MP4\/MOV file \(an HTML\/XML page: an error\?\) at byte 0/);
+  });
+
   test('a missing file rejects with the HTTP status', async () => {
     const got = await attempt(env.media('nope.mp4'), []);
     assert.equal(got.error?.code, 'http');

@@ -31,7 +31,10 @@ pub enum ErrorKind {
         limit: u64,
     },
     /// The input is not an ISO BMFF (MP4/MOV) file.
-    NotMp4,
+    NotMp4 {
+        /// What it looks like instead, as a message suffix (see [`crate::mp4::sniff`]), or "".
+        found: &'static str,
+    },
     /// A required box is missing.
     Missing {
         /// The missing box's four-character code, or a description.
@@ -151,7 +154,7 @@ impl ErrorKind {
                 limit,
                 " fits the input)"
             ],
-            ErrorKind::NotMp4 => "not an MP4/MOV file".into(),
+            ErrorKind::NotMp4 { found } => text!["not an MP4/MOV file", found],
             ErrorKind::Missing { what } => text!["missing ", what],
             ErrorKind::Unsupported { what } => text!["unsupported: ", what],
             ErrorKind::NoTrack { kind } => text!["no ", kind, " track"],

@@ -76,7 +76,7 @@ impl fmt::Display for Failure {
 impl From<frameseek_core::Error> for Failure {
     fn from(e: frameseek_core::Error) -> Self {
         let code = match &e.kind {
-            ErrorKind::NotMp4 => "not-mp4",
+            ErrorKind::NotMp4 { .. } => "not-mp4",
             ErrorKind::Truncated { .. } => "truncated",
             ErrorKind::Invalid { .. } | ErrorKind::TooLarge { .. } | ErrorKind::Missing { .. } => {
                 "invalid"

@@ -14,5 +14,5 @@ pub mod writer;
 
 pub use boxes::FourCC;
 pub use moov::{Container, Movie, Track};
-pub use reader::{read_movie, Mp4Reader, Need, ReaderOptions};
+pub use reader::{read_movie, sniff, Mp4Reader, Need, ReaderOptions};
 pub use writer::{write_fragment, write_init, Fragment, FragmentRun};

@@ -91,7 +91,7 @@ impl Mp4Reader {
             compatible: Vec::new(),
             passed_mdat: false,
             done: false,
-            failed: (file_size == 0).then(|| Error::new(ErrorKind::NotMp4, 0)),
+            failed: (file_size == 0).then(|| Error::new(ErrorKind::NotMp4 { found: "" }, 0)),
         }
     }
 
@@ -200,13 +200,13 @@ impl Mp4Reader {
             }
             Err(e) => {
                 if self.builder.is_none() && at == 0 {
-                    return Err(Error::new(ErrorKind::NotMp4, 0));
+                    return Err(not_mp4(bytes));
                 }
                 return self.stop_or(e);
             }
         };
         if at == 0 && !is_plausible_first_box(&header.kind.0) {
-            return Err(Error::new(ErrorKind::NotMp4, 0));
+            return Err(not_mp4(bytes));
         }
         let end = header.end(self.file_size);
         let overruns = end > self.file_size;
@@ -296,7 +296,7 @@ impl Mp4Reader {
             self.done = true;
             Ok(())
         } else if self.brand.is_none() && at == 0 {
-            Err(Error::new(ErrorKind::NotMp4, 0))
+            Err(Error::new(ErrorKind::NotMp4 { found: "" }, 0))
         } else {
             Err(Error::new(ErrorKind::Missing { what: "moov box" }, at))
         }
@@ -347,6 +347,28 @@ fn kind_name(kind: &[u8; 4]) -> &'static str {
 }
 
 /// Box types that can open an ISO BMFF or QuickTime file.
+/// The error for a file whose first bytes are `head`: not MP4, and what it looks like.
+fn not_mp4(head: &[u8]) -> Error {
+    Error::new(ErrorKind::NotMp4 { found: sniff(head) }, 0)
+}
+
+/// What a file that is not MP4 looks like from its first bytes, as a suffix for the error
+/// message (" (WebM/Matroska?)"): the containers a video URL most often turns out to hold,
+/// and the documents a server or object store answers with instead (an expired signed URL's
+/// XML, a login page). Empty when nothing matches. First bytes only, and short: this code is
+/// in the browser module, whose size is budgeted.
+pub fn sniff(head: &[u8]) -> &'static str {
+    match head {
+        [0x1a, 0x45, 0xdf, 0xa3, ..] => " (WebM/Matroska?)",
+        [0x47, ..] => " (MPEG-TS?)",
+        [b'R', b'I', b'F', b'F', ..] => " (AVI?)",
+        [b'#', b'E', b'X', b'T', b'M', b'3', b'U', ..] => " (an HLS playlist?)",
+        [b'<', ..] => " (an HTML/XML page: an error?)",
+        [b'{', ..] => " (JSON: an error?)",
+        _ => "",
+    }
+}
+
 fn is_plausible_first_box(kind: &[u8; 4]) -> bool {
     matches!(
         kind,
