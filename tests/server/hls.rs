@@ -284,10 +284,15 @@ fn server_playlists_follow_the_vod_rules_and_keep_the_timeline() {
         let media_resp = s.get(&media_url, &[]);
         assert_eq!(media_resp.status, 200, "{what}");
         let media = check_media(&text(&media_resp), &source, what);
-        assert!(
-            media.segments.len() >= 2 || source.duration < 2.0,
-            "{what}: segments"
-        );
+        if what == "h264_open_gop.mp4" {
+            // Its sync samples after frame 0 are open-GOP I-frames, where no segment starts.
+            assert_eq!(media.segments.len(), 1, "{what}: segments");
+        } else {
+            assert!(
+                media.segments.len() >= 2 || source.duration < 2.0,
+                "{what}: segments"
+            );
+        }
         let init_uri = attr(&media.map, "URI").expect("MAP URI");
         let init = s.get(&resolve(&media_url, init_uri), &[]);
         assert_eq!(init.status, 200, "{what}");
