@@ -4,7 +4,9 @@
 // Worker.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manifest, setup } from './browser.mjs';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtures, manifest, setup } from './browser.mjs';
 
 let env;
 
@@ -75,6 +77,21 @@ describe('errors and faults', () => {
     const got = await attempt(`${env.server.url}/harness/harness.html`, []);
     assert.equal(got.error?.code, 'not-mp4', JSON.stringify(got.error));
     assert.match(got.error.message, /not an MP4\/MOV file \(an HTML\/XML page: an error\?\) at byte 0/);
+  });
+
+  test('a cross-origin server that hides Content-Range: the size comes from a HEAD', async () => {
+    // The page is on 127.0.0.1; "localhost" is another origin, so CORS applies.
+    const url = env.media('h264_faststart.mp4', { fault: 'noexpose', id: 'noexpose' }).replace('127.0.0.1', 'localhost');
+    const hidden = await env.page.evaluate(async (url) => {
+      const r = await fetch(url, { headers: { Range: 'bytes=0-99' } });
+      return { status: r.status, contentRange: r.headers.get('content-range') };
+    }, url);
+    assert.deepEqual(hidden, { status: 206, contentRange: null }, 'the page cannot read Content-Range');
+    const got = await attempt(url, [0, 45, 89]);
+    assert.deepEqual(got.codes, [0, 45, 89], JSON.stringify(got.error));
+    assert.equal(got.info.size, statSync(join(fixtures, 'h264_faststart.mp4')).size);
+    const methods = env.server.stats('noexpose').requests;
+    assert.ok(methods >= 2, `requests: ${methods}`);
   });
 
   test('a missing file rejects with the HTTP status', async () => {

@@ -6,6 +6,7 @@
 //   503        the first request for this id gets 503 Service Unavailable
 //   drop       the first request for this id whose body exceeds 64 KiB is cut after half of it
 //   norange    every request gets 200 with the whole file (Range ignored)
+//   noexpose   no Access-Control-Expose-Headers: a cross-origin page cannot read Content-Range
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -121,6 +122,7 @@ export async function startServer({ routes, port = 0, rttMs = 0, mbps = 0, chunk
       'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges',
       'Cross-Origin-Resource-Policy': 'cross-origin',
     };
+    if (fault === 'noexpose') delete headers['Access-Control-Expose-Headers'];
     const sim = media ? link : null;
     if (sim?.rttMs) await sleep(sim.rttMs);
     if (fault === '503' && !once.has(`503:${id}`)) {

@@ -1,6 +1,7 @@
 //! One bounded ranged GET through the global `fetch` (window or worker), its body read as a
-//! stream, and the classification of what came back: a 206 with its `Content-Range`, a 200 from
-//! a server that ignored `Range`, or a failure that is worth retrying or not.
+//! stream, and the classification of what came back: a 206 with its `Content-Range` (or
+//! without, when CORS hides it: then a `HEAD` tells the size), a 200 from a server that
+//! ignored `Range`, or a failure that is worth retrying or not.
 
 use crate::error::{Failure, Result};
 use crate::http::{number, parse_content_range};
@@ -105,15 +106,20 @@ impl Body {
     }
 }
 
-/// Sends `GET` with `Range: bytes=start-(end-1)` and waits for the response head.
-pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, FetchError> {
+/// Sends `method` to the target (with `range` as the `Range` header, if any) and waits for
+/// the response head.
+async fn send(
+    target: &Target,
+    method: &str,
+    range: Option<&str>,
+    abort: &AbortController,
+) -> Result<Response, FetchError> {
     let setup = |e: JsValue| FetchError {
         transient: false,
         failure: Failure::from_js("usage", "building the request", &e),
     };
-    let abort = AbortController::new().map_err(setup)?;
     let init = Object::new();
-    set(&init, "method", "GET");
+    set(&init, "method", method);
     set(&init, "signal", abort.signal());
     if let Some(c @ ("include" | "omit" | "same-origin")) = target.credentials.as_deref() {
         set(&init, "credentials", c);
@@ -122,54 +128,95 @@ pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, Fe
         target.headers.as_ref().unwrap_or(&JsValue::UNDEFINED),
     )
     .map_err(setup)?;
-    let range = text!["bytes=", start, "-", end.saturating_sub(1)];
-    headers.set("Range", &range).map_err(setup)?;
+    if let Some(range) = range {
+        headers.set("Range", range).map_err(setup)?;
+    }
     set(&init, "headers", headers);
     let request =
         Request::new_with_str_and_init(&target.url, init.unchecked_ref()).map_err(setup)?;
-    let resp: Response = JsFuture::from(global_fetch(&request))
+    Ok(JsFuture::from(global_fetch(&request))
         .await
         .map_err(|e| FetchError {
             transient: true,
             failure: Failure::from_js("network", &text!["fetching ", target.url], &e),
         })?
-        .unchecked_into();
+        .unchecked_into())
+}
+
+/// The size of the target from a `HEAD` request's `Content-Length` (which CORS always
+/// exposes), for a cross-origin server that answers ranges with a `Content-Range` it does not
+/// expose (no `Access-Control-Expose-Headers: Content-Range`).
+pub async fn head_size(target: &Target) -> Result<u64, FetchError> {
+    let abort = AbortController::new().map_err(|e| FetchError {
+        transient: false,
+        failure: Failure::from_js("usage", "building the request", &e),
+    })?;
+    let resp = send(target, "HEAD", None, &abort).await?;
+    let length = resp
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| number(v.as_bytes()));
+    match (resp.status(), length) {
+        (200, Some(n)) => Ok(n),
+        (s, _) if s >= 500 || s == 408 || s == 429 => Err(FetchError::transient(
+            "http",
+            text!["HTTP ", s, " for HEAD ", target.url],
+        )),
+        (s, _) => Err(FetchError::fatal(
+            "http",
+            text![
+                "HTTP 206 without a readable Content-Range from ",
+                target.url,
+                ", and HEAD answered ",
+                s,
+                " without a Content-Length (cross-origin servers should send \
+                 Access-Control-Expose-Headers: Content-Range)"
+            ],
+        )),
+    }
+}
+
+/// Sends `GET` with `Range: bytes=start-(end-1)` and waits for the response head.
+pub async fn get_range(target: &Target, start: u64, end: u64) -> Result<Body, FetchError> {
+    let abort = AbortController::new().map_err(|e| FetchError {
+        transient: false,
+        failure: Failure::from_js("usage", "building the request", &e),
+    })?;
+    let range = text!["bytes=", start, "-", end.saturating_sub(1)];
+    let resp = send(target, "GET", Some(&range), &abort).await?;
     let status = resp.status();
     let header = |name: &str| resp.headers().get(name).ok().flatten();
     let (offset, total, whole) = match status {
-        206 => {
-            let Some(cr) = header("content-range") else {
-                return Err(FetchError::fatal(
-                    "http",
-                    text![
-                        "HTTP 206 without a readable Content-Range from ",
-                        target.url,
-                        " (cross-origin servers must send Access-Control-Expose-Headers: Content-Range)"
-                    ],
-                ));
-            };
-            let Some((first, total)) = parse_content_range(&cr) else {
-                return Err(FetchError::fatal(
-                    "http",
-                    text!["unparsable Content-Range \"", cr, "\" from ", target.url],
-                ));
-            };
-            if first != start {
-                return Err(FetchError::fatal(
-                    "http",
-                    text![
-                        "asked for bytes from ",
-                        start,
-                        ", the server sent bytes from ",
-                        first,
-                        " (",
-                        cr,
-                        ")"
-                    ],
-                ));
+        // Hidden from a cross-origin page without Access-Control-Expose-Headers: the range
+        // asked for, of a size still unknown (see `head_size`).
+        206 => match header("content-range") {
+            None => (start, None, false),
+            Some(cr) => {
+                let Some((first, total)) = parse_content_range(&cr) else {
+                    return Err(FetchError::fatal(
+                        "http",
+                        text!["unparsable Content-Range \"", cr, "\" from ", target.url],
+                    ));
+                };
+                if first != start {
+                    return Err(FetchError::fatal(
+                        "http",
+                        text![
+                            "asked for bytes from ",
+                            start,
+                            ", the server sent bytes from ",
+                            first,
+                            " (",
+                            cr,
+                            ")"
+                        ],
+                    ));
+                }
+                (first, total, false)
             }
-            (first, total, false)
-        }
+        },
         200 => {
             let total = header("content-length").and_then(|v| number(v.as_bytes()));
             (0, total, true)

@@ -202,8 +202,22 @@ impl Reader {
     /// One request for `[from, to)` of span `(start, id)`, streamed into the cache.
     async fn stream(&self, start: u64, id: u64, from: u64, to: u64) -> Result<(), FetchError> {
         let body = fetch::get_range(&self.target, from, to).await?;
-        if let Some(total) = body.total {
-            self.set_size(total);
+        match body.total {
+            Some(total) => self.set_size(total),
+            // A cross-origin server that hides Content-Range: ask for the size before reading
+            // on, so that a body cut short by the end of the file is not taken for a failure.
+            None if !body.whole && self.size.get().is_none() => {
+                self.count(|s| s.requests += 1);
+                let size = fetch::head_size(&self.target).await;
+                match size {
+                    Ok(total) => self.set_size(total),
+                    Err(e) => {
+                        body.abort_controller().abort();
+                        return Err(e);
+                    }
+                }
+            }
+            None => {}
         }
         if body.whole {
             return self.read_whole(body).await;
