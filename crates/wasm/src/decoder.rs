@@ -82,33 +82,41 @@ impl Sink {
         }
     }
 
-    /// Keeps `frame` if it is wanted (returns it otherwise). Wanted under several numbers (an
-    /// HLS frame on screen for a dropped one), it is kept once per number, in number order.
+    /// Keeps `frame` if it is wanted (returns it otherwise).
     fn offer(&self, frame: VideoFrame) -> Option<VideoFrame> {
         let ts = frame.timestamp().round() as i64;
-        let mut ks: Vec<usize> = Vec::new();
-        self.wanted.borrow_mut().retain(|&(t, k)| {
-            if t == ts {
-                ks.push(k);
-            }
-            t != ts
-        });
-        // In the order they were wanted, which is number order (see `decode_pass`).
-        let Some((&last, rest)) = ks.split_last() else {
+        let mut wanted = self.wanted.borrow_mut();
+        let mut frames = self.frames.borrow_mut();
+        let Some(i) = wanted.iter().position(|&(t, _)| t == ts) else {
             return Some(frame);
         };
-        let mut frames = self.frames.borrow_mut();
-        for &k in rest {
-            // A copy that shares the picture; on failure that number stays wanted (and the
-            // decode pass reports it missing).
-            match frame.clone() {
-                Ok(copy) => frames.push((k, copy)),
-                Err(_) => self.wanted.borrow_mut().push((ts, k)),
-            }
-        }
-        frames.push((last, frame));
+        #[cfg(feature = "hls")]
+        let i = keep_copies(&mut wanted, &mut frames, &frame, i);
+        frames.push((wanted.remove(i).1, frame));
         None
     }
+}
+
+/// HLS numbers frames on a grid, and a dropped frame's number wants the frame on screen: a
+/// frame wanted under several numbers (`wanted[i]` and later entries with its timestamp, in
+/// number order as `decode_pass` asks) is kept once per number, copies for all but the last,
+/// whose index is returned. (MP4 numbers samples: never two numbers for a frame.)
+#[cfg(feature = "hls")]
+fn keep_copies(
+    wanted: &mut Vec<(i64, usize)>,
+    frames: &mut Vec<(usize, VideoFrame)>,
+    frame: &VideoFrame,
+    mut i: usize,
+) -> usize {
+    let ts = wanted[i].0;
+    while let Some(j) = wanted[i + 1..].iter().position(|&(t, _)| t == ts) {
+        let Ok(copy) = frame.clone() else {
+            break; // the later numbers stay wanted, and the pass reports them missing
+        };
+        frames.push((wanted.remove(i).1, copy));
+        i += j;
+    }
+    i
 }
 
 struct Shared {

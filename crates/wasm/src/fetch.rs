@@ -152,29 +152,21 @@ pub async fn head_size(target: &Target) -> Result<u64, FetchError> {
         failure: Failure::from_js("usage", "building the request", &e),
     })?;
     let resp = send(target, "HEAD", None, &abort).await?;
-    let length = resp
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| number(v.as_bytes()));
-    match (resp.status(), length) {
-        (200, Some(n)) => Ok(n),
-        (s, _) if s >= 500 || s == 408 || s == 429 => Err(FetchError::transient(
-            "http",
-            text!["HTTP ", s, " for HEAD ", target.url],
-        )),
-        (s, _) => Err(FetchError::fatal(
-            "http",
-            text![
-                "HTTP 206 without a readable Content-Range from ",
-                target.url,
-                ", and HEAD answered ",
-                s,
-                " without a Content-Length (cross-origin servers should send \
-                 Access-Control-Expose-Headers: Content-Range)"
-            ],
-        )),
+    let length = resp.headers().get("content-length").ok().flatten();
+    match length.and_then(|v| number(v.as_bytes())) {
+        Some(n) if resp.ok() => Ok(n),
+        _ => Err(FetchError {
+            transient: resp.status() >= 500,
+            failure: Failure::new(
+                "http",
+                text![
+                    "no size for ",
+                    target.url,
+                    ": Content-Range hidden (Access-Control-Expose-Headers) and HEAD answered ",
+                    resp.status()
+                ],
+            ),
+        }),
     }
 }
 
