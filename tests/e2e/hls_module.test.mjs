@@ -371,12 +371,26 @@ describe('browser module: HLS sources', () => {
       }
       const out = { promised, early, codes, range: v.frameRange() };
       v.close();
-      return out;
+      // frames() to the end (the default, or the promised count) goes on to the last frame.
+      const all = {};
+      for (const opts of [{}, { start: 2, end: promised, step: 4 }]) {
+        const w = await frameseek.open(url);
+        const got = [];
+        for await (const f of w.frames(opts)) {
+          got.push(await barcode(f));
+          f.close();
+        }
+        w.close();
+        all[JSON.stringify(opts)] = got;
+      }
+      return { ...out, all };
     }, env.media('hls_fmp4/short.m3u8'));
     assert.equal(got.promised, 135);
     assert.equal(got.early, 'out-of-range');
     assert.deepEqual(got.codes, [125, 149]);
     assert.deepEqual(got.range, { start: 0, end: FRAMES });
+    assert.deepEqual(got.all['{}'], frameList(0, FRAMES, 1));
+    assert.deepEqual(got.all[JSON.stringify({ start: 2, end: 135, step: 4 })], frameList(2, FRAMES, 4));
   });
 
   test('a dropped frame: its number gives the frame on screen, in frameAt and frames()', async () => {

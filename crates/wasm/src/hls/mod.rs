@@ -314,17 +314,33 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
 }
 
 /// Decodes `frames` (frame numbers, ascending) in order into `sink`: segment by segment, one
-/// decode pass per GOP, the next segment fetched while this one decodes.
+/// decode pass per GOP, the next segment fetched while this one decodes. With `more_every`
+/// (the step of a `frames()` whose end reached the frame count), frames the last segment
+/// holds past the playlist's estimate are added at that step once it is read.
 async fn stream_frames(
     inner: &Rc<Inner>,
-    frames: &[usize],
+    mut frames: Vec<usize>,
+    more_every: Option<usize>,
     sink: &Rc<Sink>,
     state: &StreamState,
     ahead: usize,
 ) -> Result<()> {
     let stop = || state.stopped.get() || inner.source.closed.get();
     let mut at = 0;
-    while at < frames.len() && !stop() {
+    loop {
+        if at == frames.len() {
+            let end = inner.source.timeline.borrow().end_frame();
+            let (Some(step), Some(&last), Some(end)) = (more_every, frames.last(), end) else {
+                break;
+            };
+            frames.extend((last + step..end as usize).step_by(step));
+            if at == frames.len() {
+                break;
+            }
+        }
+        if stop() {
+            break;
+        }
         // The playlist's durations may promise more frames than the last segment holds: once
         // it is read, the range is exact and the stream ends with the last frame.
         let end = inner.source.timeline.borrow().end_frame();
@@ -473,13 +489,15 @@ impl HlsVideo {
         self.inner.check_open()?;
         let count = self.inner.source.timeline.borrow().frame_range().end as usize;
         let frames = frame_list(start, end, step, count)?;
+        // Asked up to the count or beyond: on to the frames the last segment turns out to hold.
+        let more_every = (!end.is_finite() || end >= count as f64).then_some(step as usize);
         let ahead = ahead_bound(ahead);
         let state = Rc::new(StreamState::default());
         let sink = Rc::new(Sink::default());
         let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
         spawn(async move {
             let (inner, sink, state) = task;
-            let r = stream_frames(&inner, &frames, &sink, &state, ahead).await;
+            let r = stream_frames(&inner, frames, more_every, &sink, &state, ahead).await;
             *state.result.borrow_mut() = Some(r);
             inner.source.notify.notify();
         });
