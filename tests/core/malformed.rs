@@ -303,6 +303,10 @@ fn other_formats_are_named() {
         "(an HTML/XML page",
     ));
     cases.push((b"{\"error\":\"expired\"}".to_vec(), "(JSON: an error?)"));
+    // "G" opens a GIF as well as a transport stream.
+    let mut gif = b"GIF89a".to_vec();
+    gif.resize(400, 0);
+    cases.push((gif, ""));
     cases.push((vec![0xf5, 0x8e, 0x22, 0x64, 0, 0, 0, 0, 1, 2], ""));
     for (data, found) in cases {
         let err = read_movie(data.len() as u64, |a, b| -> Result<Vec<u8>, Error> {

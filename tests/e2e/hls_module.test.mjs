@@ -341,8 +341,21 @@ describe('browser module: HLS sources', () => {
         f.close();
       }
       w.close();
-      return { promised, codes, errors, range, all };
+      // Past the real end, the last segment unread when frames() starts: it ends there.
+      const tails = [];
+      for (const opts of [{ start: 150 }, { step: 50 }]) {
+        const x = await frameseek.open(url);
+        const got = [];
+        for await (const f of x.frames(opts)) {
+          got.push(await barcode(f));
+          f.close();
+        }
+        x.close();
+        tails.push(got);
+      }
+      return { promised, codes, errors, range, all, tails };
     }, env.media('hls_fmp4/long.m3u8'));
+    assert.deepEqual(got.tails, [[], [0, 50, 100]]);
     assert.equal(got.promised, 165);
     assert.deepEqual(got.codes, frameList(140, FRAMES, 1));
     assert.deepEqual(got.all, frameList(0, FRAMES, 3));
@@ -373,7 +386,7 @@ describe('browser module: HLS sources', () => {
       v.close();
       // frames() to the end (the default, or the promised count) goes on to the last frame.
       const all = {};
-      for (const opts of [{}, { start: 2, end: promised, step: 4 }]) {
+      for (const opts of [{}, { start: 2, end: promised, step: 4 }, { step: 70 }]) {
         const w = await frameseek.open(url);
         const got = [];
         for await (const f of w.frames(opts)) {
@@ -391,6 +404,8 @@ describe('browser module: HLS sources', () => {
     assert.deepEqual(got.range, { start: 0, end: FRAMES });
     assert.deepEqual(got.all['{}'], frameList(0, FRAMES, 1));
     assert.deepEqual(got.all[JSON.stringify({ start: 2, end: 135, step: 4 })], frameList(2, FRAMES, 4));
+    // 140 is past the estimate, and the segments before it hold no frame the step wants.
+    assert.deepEqual(got.all[JSON.stringify({ step: 70 })], [0, 70, 140]);
   });
 
   test('a dropped frame: its number gives the frame on screen, in frameAt and frames()', async () => {

@@ -146,24 +146,22 @@ async fn send(
 /// The size of the target from a `HEAD` request's `Content-Length` (which CORS always
 /// exposes), for a cross-origin server that answers ranges with a `Content-Range` it does not
 /// expose (no `Access-Control-Expose-Headers: Content-Range`).
-pub async fn head_size(target: &Target) -> Result<u64, FetchError> {
-    let abort = AbortController::new().map_err(|e| FetchError {
-        transient: false,
-        failure: Failure::from_js("usage", "building the request", &e),
-    })?;
-    let resp = send(target, "HEAD", None, &abort).await?;
+/// `abort` (the ranged GET's) cancels it too.
+pub async fn head_size(target: &Target, abort: &AbortController) -> Result<u64, FetchError> {
+    let resp = send(target, "HEAD", None, abort).await?;
     let length = resp.headers().get("content-length").ok().flatten();
+    let status = resp.status();
     match length.and_then(|v| number(v.as_bytes())) {
         Some(n) if resp.ok() => Ok(n),
         _ => Err(FetchError {
-            transient: resp.status() >= 500,
+            transient: status >= 500 || status == 408 || status == 429,
             failure: Failure::new(
                 "http",
                 text![
                     "no size for ",
                     target.url,
                     ": Content-Range hidden (Access-Control-Expose-Headers) and HEAD answered ",
-                    resp.status()
+                    status
                 ],
             ),
         }),

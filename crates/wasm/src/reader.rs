@@ -202,13 +202,20 @@ impl Reader {
     /// One request for `[from, to)` of span `(start, id)`, streamed into the cache.
     async fn stream(&self, start: u64, id: u64, from: u64, to: u64) -> Result<(), FetchError> {
         let body = fetch::get_range(&self.target, from, to).await?;
+        if body.whole {
+            if let Some(total) = body.total {
+                self.set_size(total);
+            }
+            return self.read_whole(body).await;
+        }
+        self.aborts.borrow_mut().push((id, body.abort_controller()));
         match body.total {
             Some(total) => self.set_size(total),
             // A cross-origin server that hides Content-Range: ask for the size before reading
             // on, so that a body cut short by the end of the file is not taken for a failure.
-            None if !body.whole && self.size.get().is_none() => {
+            None if self.size.get().is_none() => {
                 self.count(|s| s.requests += 1);
-                let size = fetch::head_size(&self.target).await;
+                let size = fetch::head_size(&self.target, &body.abort_controller()).await;
                 match size {
                     Ok(total) => self.set_size(total),
                     Err(e) => {
@@ -219,10 +226,6 @@ impl Reader {
             }
             None => {}
         }
-        if body.whole {
-            return self.read_whole(body).await;
-        }
-        self.aborts.borrow_mut().push((id, body.abort_controller()));
         let mut received = 0u64;
         while let Some(chunk) = body.next().await? {
             let n = chunk.length() as usize;
@@ -308,7 +311,8 @@ impl Reader {
         }
     }
 
-    /// Waits until the file size is known (the first response's `Content-Range`).
+    /// Waits until the file size is known (the first response's `Content-Range`, or a `HEAD`
+    /// when CORS hides it).
     pub async fn wait_size(self: &Rc<Self>) -> Result<u64> {
         loop {
             let changed = self.notify.changed();

@@ -122,20 +122,22 @@ impl HlsTimeline {
     }
 
     /// The frame numbers the window holds: from `start / fd` (rounded) to the end that the
-    /// last segment's frames showed, or before that is known, to `end / fd` less a quarter
-    /// frame (rounded down): a packager that counts the audio's last frame into EXTINF (up to
-    /// 23 ms) does not add a frame at 30 fps or less.
+    /// last segment's frames showed (see [`HlsTimeline::end_frame`]), or before that is
+    /// known, to `end / fd` rounded up only from three quarters of a frame (`floor(x + 0.25)`):
+    /// a packager that counts the audio's last frame into EXTINF (up to 23 ms) adds no frame
+    /// at 30 fps or less.
     pub fn frame_range(&self) -> Range<u64> {
         if self.frame_duration <= 0.0 {
             return 0..0;
         }
-        let fd = self.frame_duration;
-        let start = (self.start() / fd).round().max(0.0) as u64;
-        let end = match self.end_frame() {
-            Some(end) => end,
-            None => (self.end() / fd + 0.25).floor().max(0.0) as u64,
-        };
+        let start = (self.start() / self.frame_duration).round().max(0.0) as u64;
+        let end = self.end_frame().unwrap_or_else(|| self.estimated_end());
         start..end.max(start)
+    }
+
+    /// The end of the frame range from the playlist's durations alone.
+    fn estimated_end(&self) -> u64 {
+        (self.end() / self.frame_duration + 0.25).floor().max(0.0) as u64
     }
 
     /// Records the greatest frame number of a segment read. Once the last segment of a
@@ -146,11 +148,21 @@ impl HlsTimeline {
         }
     }
 
-    /// One past the last frame number, when the last segment of an ended playlist was read.
+    /// One past the last frame number, when the last segment of an ended playlist was read and
+    /// its frames end near where the playlist's durations say (within two target durations
+    /// and 5 %: EXTINF rounded to whole seconds drifts, a bogus timestamp or one reset without
+    /// EXT-X-DISCONTINUITY does not get to move the end).
     pub fn end_frame(&self) -> Option<u64> {
         let (seq, last) = self.newest_read?;
         let is_last = self.segments.last()?.sequence == seq;
-        (is_last && !self.is_live()).then(|| last.saturating_add(1))
+        if !is_last || self.is_live() || self.frame_duration <= 0.0 {
+            return None;
+        }
+        let end = last.saturating_add(1);
+        let estimate = self.estimated_end() as f64;
+        let slack =
+            2.0 * self.playlist.target_duration as f64 / self.frame_duration + estimate / 20.0;
+        ((end as f64 - estimate).abs() <= slack).then_some(end)
     }
 
     /// Seconds on this timeline of frame `k`.
@@ -460,6 +472,19 @@ mod tests {
         t.set_frame_duration(0.1);
         t.note_frames(2, 54);
         assert_eq!(t.frame_range(), 0..55);
+    }
+
+    #[test]
+    fn a_last_segment_far_from_the_playlist_does_not_move_the_end() {
+        let mut t = HlsTimeline::new(vod(&["2", "2", "2"]));
+        t.set_frame_duration(0.1);
+        // A timestamp 10 h ahead, or reset to 0 without EXT-X-DISCONTINUITY.
+        t.note_frames(2, 360_000);
+        assert_eq!(t.end_frame(), None);
+        assert_eq!(t.frame_range(), 0..60);
+        t.note_frames(2, 9);
+        assert_eq!(t.end_frame(), None);
+        assert_eq!(t.frame_range(), 0..60);
     }
 
     #[test]

@@ -346,7 +346,6 @@ fn kind_name(kind: &[u8; 4]) -> &'static str {
     }
 }
 
-/// Box types that can open an ISO BMFF or QuickTime file.
 /// The error for a file whose first bytes are `head`: not MP4, and what it looks like.
 fn not_mp4(head: &[u8]) -> Error {
     Error::new(ErrorKind::NotMp4 { found: sniff(head) }, 0)
@@ -360,7 +359,8 @@ fn not_mp4(head: &[u8]) -> Error {
 pub fn sniff(head: &[u8]) -> &'static str {
     match head {
         [0x1a, 0x45, 0xdf, 0xa3, ..] => " (WebM/Matroska?)",
-        [0x47, ..] => " (MPEG-TS?)",
+        // A transport stream's sync byte is a GIF's "G": "GIF" is no TS packet header.
+        [0x47, b, ..] if *b != b'I' => " (MPEG-TS?)",
         [b'R', b'I', b'F', b'F', ..] => " (AVI?)",
         [b'#', b'E', b'X', b'T', b'M', b'3', b'U', ..] => " (an HLS playlist?)",
         [b'<', ..] => " (an HTML/XML page: an error?)",
@@ -369,6 +369,7 @@ pub fn sniff(head: &[u8]) -> &'static str {
     }
 }
 
+/// Box types that can open an ISO BMFF or QuickTime file.
 fn is_plausible_first_box(kind: &[u8; 4]) -> bool {
     matches!(
         kind,

@@ -12,9 +12,9 @@ use frameseek_core::{is_decoder_start, read_movie, Movie, TrackKind};
 /// Approximate memory of one indexed sample (offset, size, times, flags, orders).
 const BYTES_PER_SAMPLE: u64 = 48;
 
-/// How much of a sync sample is read to tell whether a decoder can start there: enough for
-/// the access unit delimiter, parameter sets and SEI that precede the first slice. A slice
-/// further in reads as "no start", which only merges two segments.
+/// How much of a sync sample is read first to tell whether a decoder can start there: enough
+/// for the access unit delimiter, parameter sets and SEI that precede the first slice. When
+/// those bytes hold no IDR, the whole sample is read before the answer is no.
 const START_PROBE_BYTES: u64 = 8 * 1024;
 
 /// A movie cut into HLS segments, with its init segment.
@@ -77,11 +77,19 @@ impl Package {
             let codec = video.codec.as_ref().ok()?;
             codec.description.as_ref()?;
             let sample = video.index.sample(i)?;
-            let len = u64::from(sample.size).min(START_PROBE_BYTES);
-            let bytes = object
-                .read_at(sample.offset, usize::try_from(len).ok()?)
-                .ok()?;
-            is_decoder_start(codec, &bytes)
+            let read = |len: u64| {
+                object
+                    .read_at(sample.offset, usize::try_from(len).ok()?)
+                    .ok()
+            };
+            let head = u64::from(sample.size).min(START_PROBE_BYTES);
+            match is_decoder_start(codec, &read(head)?) {
+                // No IDR in the first bytes: look at the whole sample before refusing it.
+                Some(false) if head < u64::from(sample.size) => {
+                    is_decoder_start(codec, &read(u64::from(sample.size))?)
+                }
+                answer => answer,
+            }
         };
         Package::new(movie, target, &is_start)
     }

@@ -131,11 +131,28 @@ impl Inner {
         self.source.timeline.borrow().is_live()
     }
 
+    /// One past the last frame of an ended playlist, reading its last segment if need be
+    /// (`None` for a live playlist).
+    async fn last_frame_end(&self) -> Result<Option<u64>> {
+        let (count, live) = {
+            let tl = self.source.timeline.borrow();
+            (tl.segments().len(), tl.is_live())
+        };
+        if live || count == 0 {
+            return Ok(None);
+        }
+        if self.source.timeline.borrow().end_frame().is_none() {
+            self.source.segment(count - 1).await?;
+        }
+        Ok(self.source.timeline.borrow().end_frame())
+    }
+
     /// The segment that holds frame `k` and the frame's index in it: the playlist's times
     /// give a first guess, the segment's own timestamps the answer. A number with no frame of
     /// its own (a dropped frame, a gap between segments) gets the frame on screen then; one
-    /// before the first frame or past the last frame of the stream is out of range.
-    async fn locate(&self, k: u64) -> Result<(Rc<Segment>, usize)> {
+    /// before the first frame is out of range, and one past the last frame of the stream
+    /// (the newest, for a live playlist) is [`Located::PastEnd`].
+    async fn locate(&self, k: u64) -> Result<Located> {
         let count = self.source.timeline.borrow().segments().len();
         let mut pos = self
             .source
@@ -179,19 +196,28 @@ impl Inner {
                 } else {
                     ("the last frame", "; the playlist's durations promised more")
                 };
-                return Err(Failure::new(
+                return Ok(Located::PastEnd(Failure::new(
                     "out-of-range",
                     format!("frame {k} out of range: {what} of the stream is {last}{more}"),
-                ));
+                )));
             }
             let j = seg.local_frame(k);
-            return Ok((seg, j));
+            return Ok(Located::At(seg, j));
         }
         Err(Failure::new(
             "invalid",
             format!("frame {k}: the segments' timestamps disagree with the playlist"),
         ))
     }
+}
+
+/// Where [`Inner::locate`] found a frame number.
+enum Located {
+    /// In this segment, at this local frame index (presentation order).
+    At(Rc<Segment>, usize),
+    /// After the last frame of the stream's last segment: the error for `frameAt`, the end
+    /// for `frames()` (the playlist's durations promised more than the segments hold).
+    PastEnd(Failure),
 }
 
 /// An open HLS stream (wrapped by `web/src/index.js` as the public `Video`).
@@ -298,7 +324,10 @@ async fn first_segment(source: &Rc<Source>) -> Result<Rc<Segment>> {
 
 async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
     let k = inner.frame_number(k)?;
-    let (seg, j) = inner.locate(k).await?;
+    let (seg, j) = match inner.locate(k).await? {
+        Located::At(seg, j) => (seg, j),
+        Located::PastEnd(f) => return Err(f),
+    };
     let (index, decoder) = inner.video_of(&seg)?;
     let is_start = |i: usize| seg.is_decoder_start(i);
     let plan = plan_frame_where(index, j, &PlanOptions::default(), &is_start)?;
@@ -315,12 +344,12 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
 
 /// Decodes `frames` (frame numbers, ascending) in order into `sink`: segment by segment, one
 /// decode pass per GOP, the next segment fetched while this one decodes. With `more_every`
-/// (the step of a `frames()` whose end reached the frame count), frames the last segment
-/// holds past the playlist's estimate are added at that step once it is read.
+/// (`(start, step)` of a `frames()` whose end reached the frame count), the frames the last
+/// segment holds past the playlist's estimate follow at that step.
 async fn stream_frames(
     inner: &Rc<Inner>,
     mut frames: Vec<usize>,
-    more_every: Option<usize>,
+    more_every: Option<(usize, usize)>,
     sink: &Rc<Sink>,
     state: &StreamState,
     ahead: usize,
@@ -329,11 +358,17 @@ async fn stream_frames(
     let mut at = 0;
     loop {
         if at == frames.len() {
-            let end = inner.source.timeline.borrow().end_frame();
-            let (Some(step), Some(&last), Some(end)) = (more_every, frames.last(), end) else {
+            let Some((next, step)) = more_every else {
                 break;
             };
-            frames.extend((last + step..end as usize).step_by(step));
+            let next = frames.last().map_or(Some(next), |l| l.checked_add(step));
+            let Some(next) = next else {
+                break;
+            };
+            let Some(end) = inner.last_frame_end().await? else {
+                break;
+            };
+            frames.extend((next..end as usize).step_by(step));
             if at == frames.len() {
                 break;
             }
@@ -348,7 +383,10 @@ async fn stream_frames(
             break;
         }
         let k = inner.frame_number(frames[at] as f64)?;
-        let (seg, j) = inner.locate(k).await?;
+        let (seg, j) = match inner.locate(k).await? {
+            Located::At(seg, j) => (seg, j),
+            Located::PastEnd(_) => break,
+        };
         let last = seg.frames.last().copied().unwrap_or(k);
         // Every wanted frame in this segment as (local index, frame number): `k`, which
         // `locate` placed here, and those after it up to the segment's last frame. Numbers
@@ -490,7 +528,8 @@ impl HlsVideo {
         let count = self.inner.source.timeline.borrow().frame_range().end as usize;
         let frames = frame_list(start, end, step, count)?;
         // Asked up to the count or beyond: on to the frames the last segment turns out to hold.
-        let more_every = (!end.is_finite() || end >= count as f64).then_some(step as usize);
+        let more_every =
+            (!end.is_finite() || end >= count as f64).then_some((start as usize, step as usize));
         let ahead = ahead_bound(ahead);
         let state = Rc::new(StreamState::default());
         let sink = Rc::new(Sink::default());
