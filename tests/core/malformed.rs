@@ -323,3 +323,35 @@ fn other_formats_are_named() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A track whose chunks switch to a second sample description (a configuration change, as
+/// concatenating tools write) is refused, rather than some of its samples decoded with the
+/// first description's configuration.
+#[test]
+fn a_second_sample_description_is_refused() {
+    let path = frameseek_e2e::fixtures_dir().join("h264_bframes_editlist.mp4");
+    let mut data = std::fs::read(path).expect("fixture");
+    let at = data
+        .windows(4)
+        .position(|w| w == b"stsc")
+        .expect("stsc box");
+    // Its one entry, at `at + 12` after version+flags and the count: first_chunk,
+    // samples_per_chunk, sample_description_index.
+    let index = at + 12 + 8;
+    assert_eq!(data[index..index + 4], [0, 0, 0, 1]);
+    let read = |data: &[u8]| {
+        read_movie(data.len() as u64, |a, b| -> Result<Vec<u8>, Error> {
+            Ok(data[a as usize..(b as usize).min(data.len())].to_vec())
+        })
+    };
+    assert!(read(&data).is_ok());
+    data[index + 3] = 2;
+    let err = read(&data).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "unsupported: a second sample description at byte {}",
+            at + 12
+        )
+    );
+}

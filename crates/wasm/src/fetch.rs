@@ -160,7 +160,7 @@ pub async fn head_size(target: &Target, abort: &AbortController) -> Result<u64, 
                 text![
                     "no size for ",
                     target.url,
-                    ": Content-Range hidden (Access-Control-Expose-Headers) and HEAD answered ",
+                    ": Content-Range not exposed, HEAD ",
                     status
                 ],
             ),

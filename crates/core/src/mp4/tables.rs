@@ -95,9 +95,14 @@ pub fn expand(b: &StblBoxes<'_>, file_size: u64, stbl_offset: u64) -> Result<Sam
     let entries = c.count(12, "stsc entry count")?;
     let mut runs = Vec::with_capacity(entries);
     for _ in 0..entries {
+        let at = c.offset();
         let first_chunk = c.u32();
         let per_chunk = c.u32();
-        c.u32();
+        // Only the first sample description is read (stsd holds one per configuration
+        // change, as concatenating tools write): samples that use another would decode wrongly.
+        if c.u32() > 1 {
+            return Err(Error::unsupported("a second sample description", at));
+        }
         runs.push((first_chunk, per_chunk));
     }
     let mut sample = 0usize;
