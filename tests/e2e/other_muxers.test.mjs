@@ -3,9 +3,11 @@
 // open GOPs and AAC carry over), streams encoded by Chromium's own WebCodecs encoders (OpenH264,
 // libvpx VP8/VP9, libaom AV1; some with temporal layers) and muxed by mediabunny in the page,
 // HLS packaged by mediabunny (MPEG-TS, CMAF, and one file per playlist with EXT-X-BYTERANGE),
-// and fragmented MP4 recorded by Chromium's MediaRecorder (H.264, VP9). For each, frames()
-// yields every barcode in order, frameAt(k) carries barcode k, and the frame count is the
-// stream's; MediaRecorder drops frames as it pleases, so there ffmpeg's decode of the same
+// fragmented MP4 recorded by Chromium's MediaRecorder (H.264, VP9), and files and HLS made by
+// GStreamer's muxers and encoders (qtmux/mp4mux in their layouts, x264 with open GOPs, slices and
+// MBAFF interlacing, OpenH264, libvpx, libaom, hlssink2). For each, frames() yields every
+// barcode in order, frameAt(k) carries barcode k, and the frame count is the stream's; where an
+// encoder may drop frames or a file starts later in the fixture, ffmpeg's decode of the same
 // file is the reference.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +52,39 @@ const RECORDED = [
   ['vp9', 'video/mp4;codecs=vp9'],
 ];
 
+/**
+ * GStreamer pipelines for gst-launch-1.0: [name, output, pipeline]. In the pipeline, `{FIX}`
+ * is the fixtures folder, `{DIR}` the output folder, `{OUT}` the output. Words are split at
+ * spaces.
+ */
+/** h264_aac.mp4's pictures decoded by GStreamer, for its encoders. */
+const GST_DEC = 'filesrc location={FIX}/h264_aac.mp4 ! qtdemux ! h264parse ! avdec_h264 ! videoconvert';
+/** h264_bframes_editlist.mp4's H.264 (B-frames, an edit list), for remuxing. */
+const GST_BFRAMES = 'filesrc location={FIX}/h264_bframes_editlist.mp4 ! qtdemux ! h264parse';
+/** h264_aac.mp4's AAC into `pad` of the element named m, then its video on. */
+const gstAv = (pad = 'm.') => `filesrc location={FIX}/h264_aac.mp4 ! qtdemux name=d d.audio_0 ! queue ! aacparse ! queue ! ${pad} d.video_0 ! queue`;
+const GST = [
+  ['qtmux, moov last', 'qtmux.mov', `${GST_BFRAMES} ! qtmux ! filesink location={OUT}`],
+  ['mp4mux faststart', 'faststart.mp4', `${GST_BFRAMES} ! mp4mux faststart=true ! filesink location={OUT}`],
+  ['mp4mux robust muxing (moov first, reserved)', 'robust.mp4', `${GST_BFRAMES} ! mp4mux reserved-max-duration=60000000000 reserved-moov-update-period=1000000000 ! filesink location={OUT}`],
+  ['qtmux first moov, then finalised', 'first_moov.mov', `${GST_BFRAMES} ! qtmux fragment-duration=1000 fragment-mode=first-moov-then-finalise ! filesink location={OUT}`],
+  ['mp4mux fragmented, with AAC', 'fragmented.mp4', `${gstAv()} ! h264parse ! queue ! mp4mux name=m fragment-duration=500 ! filesink location={OUT}`],
+  ['ismlmux', 'smooth.ismv', `${GST_BFRAMES} ! ismlmux fragment-duration=1000 ! filesink location={OUT}`],
+  ['3gppmux', 'mobile.3gp', `${GST_BFRAMES} ! 3gppmux ! filesink location={OUT}`],
+  ['qtmux, 1 kHz track timescale', 'timescale.mov', `${GST_DEC} ! x264enc bframes=2 key-int-max=30 ! h264parse ! qtmux trak-timescale=1000 movie-timescale=600 ! filesink location={OUT}`],
+  ['x264enc adaptive B-frames, with AAC', 'x264_b.mp4', `${gstAv()} ! h264parse ! avdec_h264 ! videoconvert ! x264enc bframes=3 b-adapt=true key-int-max=45 ! h264parse ! queue ! mp4mux name=m ! filesink location={OUT}`],
+  ['x264enc open GOP, 4 slices, 6 references, B-pyramid', 'x264_open.mp4', `${GST_DEC} ! x264enc bframes=2 key-int-max=30 option-string=open-gop=1:slices=4:ref=6:b-pyramid=strict:weightb=1 ! h264parse ! mp4mux ! filesink location={OUT}`],
+  ['x264enc interlaced (MBAFF)', 'x264_mbaff.mp4', `${GST_DEC} ! x264enc interlaced=true bframes=2 key-int-max=30 ! h264parse ! mp4mux ! filesink location={OUT}`],
+  ['x264enc, avc3 (parameter sets in band)', 'x264_avc3.mp4', `${GST_DEC} ! x264enc bframes=2 key-int-max=30 ! h264parse ! video/x-h264,stream-format=avc3 ! mp4mux ! filesink location={OUT}`],
+  ['openh264enc', 'openh264.mp4', `${GST_DEC} ! openh264enc gop-size=30 ! h264parse ! mp4mux ! filesink location={OUT}`],
+  ['vp8enc in QuickTime', 'vp8.mov', `${GST_DEC} ! vp8enc deadline=1 keyframe-max-dist=30 ! qtmux ! filesink location={OUT}`],
+  // GStreamer 1.22's mp4mux writes an av1C of zero bytes; the sequence header is in band.
+  ['av1enc (av1C without a record)', 'av1.mp4', `${GST_DEC} ! av1enc cpu-used=8 keyframe-max-dist=30 ! av1parse ! mp4mux ! filesink location={OUT}`],
+  // splitmuxsink's second file: frames 60-119 of the fixture, starting at its own zero.
+  ['splitmuxsink, second file', 'split01.mp4', `${GST_DEC} ! x264enc bframes=2 key-int-max=30 ! h264parse ! splitmuxsink location={DIR}/split%02d.mp4 max-size-time=2000000000`],
+  ['hlssink2 HLS (MPEG-TS, with AAC)', 'hls/playlist.m3u8', `${gstAv('m.audio')} ! h264parse ! avdec_h264 ! videoconvert ! x264enc bframes=2 key-int-max=30 ! h264parse ! queue ! hlssink2 name=m target-duration=1 playlist-location={OUT} location={DIR}/hls/segment%05d.ts max-files=0 playlist-length=0`],
+];
+
 let env;
 let dir;
 const frameCounts = new Map(manifest().map((f) => [f.file, f.frames]));
@@ -88,6 +123,13 @@ async function readAll(url, picks) {
   );
 }
 
+/** The barcodes of every frame of `path` as ffmpeg decodes it (scripts/barcode.py). */
+function ffmpegBarcodes(path) {
+  const ref = spawnSync('python3', [join(root, 'scripts', 'barcode.py'), path], { encoding: 'utf8' });
+  assert.equal(ref.status, 0, `barcode.py: ${ref.stderr}`);
+  return ref.stdout.trim().split('\n').map(Number);
+}
+
 function picks(seed, n) {
   const next = rng(seed);
   const ks = [-1, 0, 1, 29, 30, 31, 59, 60];
@@ -123,6 +165,16 @@ describe('files from other muxers and encoders', () => {
         singleFilePerPlaylist: h.singleFilePerPlaylist ?? false,
       });
       await remux(join(fixtures, 'h264_aac.mp4'), format, target);
+    }
+    for (const [name, out, pipeline] of GST) {
+      mkdirSync(dirname(join(dir, out)), { recursive: true });
+      const words = pipeline
+        .replaceAll('{FIX}', fixtures)
+        .replaceAll('{DIR}', dir)
+        .replaceAll('{OUT}', join(dir, out))
+        .split(' ');
+      const run = spawnSync('gst-launch-1.0', ['-q', ...words], { encoding: 'utf8', timeout: 120000 });
+      assert.equal(run.status, 0, `GStreamer (${name}; scripts/setup installs it): ${run.error ?? ''}${run.stdout}${run.stderr}`);
     }
     env = await setup({ mediaDir: dir });
   });
@@ -212,6 +264,23 @@ describe('files from other muxers and encoders', () => {
     });
   }
 
+  for (const [name, out] of GST) {
+    test(`GStreamer ${name}`, async () => {
+      const want = ffmpegBarcodes(join(dir, out));
+      const got = await readAll(env.media(out), picks(11, want.length));
+      assert.deepEqual(got.all, want, 'frames() against ffmpeg');
+      assert.deepEqual(got.codes, got.ks.map((k) => want[k]), `frameAt(${got.ks}) against ffmpeg`);
+      if (out.endsWith('.m3u8')) {
+        // hlssink2's last EXTINF leaves out its last frame's duration: the count read at open()
+        // is the playlist's estimate, the frame range after reading the last segment is exact.
+        assert.ok(Math.abs(got.n - want.length) <= 1, `frame count ${got.n}, ffmpeg ${want.length}`);
+        assert.deepEqual(got.range, { start: 0, end: want.length });
+      } else {
+        assert.equal(got.n, want.length, 'frame count');
+      }
+    });
+  }
+
   for (const [name, type] of RECORDED) {
     test(`Chromium's MediaRecorder, ${type}`, async (t) => {
       const made = await env.page.evaluate(async (type) => {
@@ -245,9 +314,7 @@ describe('files from other muxers and encoders', () => {
       }
       const file = `recorded_${name}.mp4`;
       writeFileSync(join(dir, file), Buffer.from(made.bytes));
-      const ref = spawnSync('python3', [join(root, 'scripts', 'barcode.py'), join(dir, file)], { encoding: 'utf8' });
-      assert.equal(ref.status, 0, `barcode.py: ${ref.stderr}`);
-      const want = ref.stdout.trim().split('\n').map(Number);
+      const want = ffmpegBarcodes(join(dir, file));
       assert.ok(want.length > 30, `ffmpeg decoded ${want.length} frames`);
       const got = await readAll(env.media(file), picks(9, want.length));
       assert.equal(got.n, want.length, 'frame count');

@@ -1,28 +1,23 @@
 //! AV1: the `av1C` AV1CodecConfigurationRecord (AV1 ISOBMFF binding §2.3) gives the codec
 //! string `av01.P.LLT.DD` (binding §5). The WebCodecs AV1 registration takes no `description`.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mp4::cursor::Cursor;
 use crate::text;
-use crate::text::{hex, zeros};
+use crate::text::zeros;
 
 /// Parses an `av1C` payload at file offset `base` and returns the codec string suffix after
-/// `av01.`, e.g. `0.04M.08`.
+/// `av01.`, e.g. `0.04M.08`. A payload that is not a configuration record (its marker and
+/// version byte is not 0x81: GStreamer 1.22's mp4mux writes zero bytes) gives `0.31M.08`:
+/// Main profile, level 31 (no level limit), 8-bit; the decoder takes the real parameters from
+/// the sequence header every keyframe carries, as ffmpeg and Chromium's `<video>` do.
 pub fn parse_av1c(data: &[u8], base: u64) -> Result<String> {
     let mut c = Cursor::new(data, base, "av1C");
-    let at = c.offset();
-    let marker = c.u8();
-    c.check()?;
-    if marker != 0x81 {
-        return Err(Error::invalid(
-            "av1C",
-            text!["marker/version byte 0x", hex(marker, 2), ", expected 0x81"],
-            at,
-        ));
-    }
-    let b1 = c.u8();
-    let b2 = c.u8();
-    c.skip(1); // reserved(3) initial_presentation_delay(1+4); configOBUs follow
+    let (b1, b2) = if c.u8() == 0x81 {
+        (c.u8(), c.u8())
+    } else {
+        (31, 0)
+    };
     c.check()?;
     let profile = b1 >> 5;
     let level = b1 & 0x1f;
@@ -60,7 +55,13 @@ pub(crate) mod tests {
         assert_eq!(parse_av1c(&hex("81084c00"), 0).unwrap(), "0.08M.10");
         // Professional profile, level 5.1 (13), high tier, 12-bit.
         assert_eq!(parse_av1c(&hex("814de000"), 0).unwrap(), "2.13H.12");
-        assert!(parse_av1c(&hex("01000c00"), 0).is_err());
+        // Not a record: GStreamer 1.22's zero bytes, a wrong marker.
+        for bad in ["0000000000", "01000c00"] {
+            assert_eq!(parse_av1c(&hex(bad), 0).unwrap(), "0.31M.08");
+        }
+        // Nothing at all, a record cut after its marker byte.
+        assert!(parse_av1c(&hex(""), 0).is_err());
+        assert!(parse_av1c(&hex("8100"), 0).is_err());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!   after lost sync the demuxer resyncs on the next `0x47` that is followed by another one
 //!   a packet later. Packets with the transport error flag or scrambling are skipped;
 //!   duplicate packets (same continuity counter) are dropped, counter gaps are counted.
-//! - PSI sections are reassembled and checked with their CRC-32.
+//! - PSI sections are reassembled and checked with their CRC-32. The PAT and PMT are looked
+//!   for first, so PES packets before them in the segment (GStreamer's hlssink2 writes its
+//!   keyframe first) are read too.
 //! - PES timestamps (33 bits, 90 kHz) are unwrapped across the 2^33 wrap: each is taken as
 //!   the value nearest to the previous one, starting from [`TsOptions::timestamp_reference`]
 //!   (e.g. the previous segment's last DTS) or the segment's first timestamp, which is kept
@@ -130,31 +132,57 @@ pub fn demux_ts_with(data: &[u8], opts: &TsOptions) -> Result<TsSegment> {
     }
     let (stride, first) =
         detect(data).ok_or_else(|| Error::invalid("MPEG-TS", "no sync byte", 0))?;
-    let mut d = Demuxer {
-        clock: Clock {
-            reference: opts.timestamp_reference,
-        },
-        ..Demuxer::default()
+    // The PAT and PMT first: a segment may carry them after its first PES packets (GStreamer's
+    // hlssink2 starts each segment with the keyframe's), which are then read like the rest.
+    let mut d = Demuxer::default();
+    walk(data, stride, first, |p, at| {
+        d.packet(p, at);
+        !d.program_seen
+    });
+    d.out = TsSegment {
+        other_streams: std::mem::take(&mut d.out.other_streams),
+        ..TsSegment::default()
     };
-    d.out.skipped_bytes = first as u64;
+    d.clock = Clock {
+        reference: opts.timestamp_reference,
+    };
+    let (skipped, truncated) = walk(data, stride, first, |p, at| {
+        d.packet(p, at);
+        true
+    });
+    d.out.skipped_bytes = first as u64 + skipped;
+    d.out.truncated = truncated;
+    d.finish()
+}
+
+/// Calls `f` with each packet and its offset from `first` on, until it returns false. Returns
+/// the bytes skipped to regain sync and whether the data ends inside a packet.
+fn walk(
+    data: &[u8],
+    stride: usize,
+    first: usize,
+    mut f: impl FnMut(&[u8], u64) -> bool,
+) -> (u64, bool) {
+    let mut skipped = 0u64;
     let mut pos = first;
     while pos < data.len() {
         if data.len() - pos < PACKET {
-            d.out.truncated = true;
-            break;
+            return (skipped, true);
         }
         if data[pos] != SYNC {
             let next = (pos + 1..data.len())
                 .find(|&p| data[p] == SYNC && data.get(p + stride).is_none_or(|&b| b == SYNC));
             let next = next.unwrap_or(data.len());
-            d.out.skipped_bytes += (next - pos) as u64;
+            skipped += (next - pos) as u64;
             pos = next;
             continue;
         }
-        d.packet(&data[pos..pos + PACKET], pos as u64);
+        if !f(&data[pos..pos + PACKET], pos as u64) {
+            break;
+        }
         pos += stride;
     }
-    d.finish()
+    (skipped, false)
 }
 
 /// Packet size and the offset of the first packet.
@@ -1020,6 +1048,37 @@ mod tests {
         .unwrap();
         let first = later.video.unwrap().samples[0].dts;
         assert_eq!(first, start as i64, "nearest to the reference");
+    }
+
+    #[test]
+    fn tables_after_the_first_pes_packets() {
+        // As GStreamer's hlssink2 writes segments: the keyframe's PES, then PAT and PMT.
+        let mut m = Mux::default();
+        m.pes(
+            VIDEO_PID,
+            Some(3000),
+            Some(0),
+            &access_unit(true, 500),
+            false,
+        );
+        m.pes(AUDIO_PID, Some(0), None, &adts_frame(100, 1), true);
+        m.tables(&[(0x1b, VIDEO_PID), (0x0f, AUDIO_PID)]);
+        m.pes(
+            VIDEO_PID,
+            Some(6000),
+            Some(3000),
+            &access_unit(false, 300),
+            false,
+        );
+        let seg = demux_ts(&m.out).unwrap();
+        let v = seg.video.unwrap();
+        assert_eq!(v.samples.len(), 2);
+        assert!(v.samples[0].sync);
+        assert_eq!((v.samples[0].dts, v.samples[1].dts), (0, 3000));
+        assert!(v.codec.unwrap().codec.starts_with("avc1."));
+        assert_eq!(seg.audio.unwrap().samples.len(), 1);
+        assert_eq!(seg.errors, 0);
+        assert_eq!(seg.packets as usize, m.out.len() / PACKET);
     }
 
     #[test]
