@@ -1,5 +1,5 @@
 //! VOD HLS from core: segments start at sync samples, every sample lands in one segment,
-//! EXTINF sums to the duration within a frame, TARGETDURATION follows RFC 8216, and ffmpeg
+//! EXTINF sums to the video's span (first frame to end) within a frame, TARGETDURATION follows RFC 8216, and ffmpeg
 //! decodes every frame in order through the written playlists and fMP4 segments.
 
 use frameseek_core::hls::{
@@ -55,7 +55,7 @@ fn segments_follow_the_authoring_rules_and_decode_in_order() {
         let total: f64 = segments.iter().map(|s| s.duration).sum();
         let frame = 1.0 / video.index.fps().max(1.0);
         assert!(
-            (total - video.index.duration_seconds()).abs() <= frame,
+            (total - video.index.span_seconds()).abs() <= frame,
             "{}: EXTINF sum {total}",
             f.file
         );

@@ -1,6 +1,6 @@
 //! HLS from the server and from `frameseek pack`, checked against the rules that apply to
 //! VOD (Apple's HLS authoring spec / RFC 8216): every segment starts with a sync sample, the
-//! EXTINF sum is within one frame of the duration, EXTINF rounds to at most TARGETDURATION,
+//! EXTINF sum is within one frame of the video's span (first frame to end), EXTINF rounds to at most TARGETDURATION,
 //! CODECS present, EXT-X-VERSION covers the tags used, ENDLIST and PLAYLIST-TYPE:VOD. ffmpeg
 //! then decodes every barcode frame, in order, through the playlists (over HTTP for the
 //! server, from files for the package), including a video inside a tar.
@@ -197,7 +197,7 @@ fn check_media(media: &str, source: &Movie, what: &str) -> Media {
         .max()
         .map_or(0.0, |d| f64::from(d) / ts);
     let sum: f64 = segments.iter().map(|s| s.0).sum();
-    let expected = video.index.duration_seconds();
+    let expected = video.index.span_seconds();
     assert!(
         (sum - expected).abs() <= frame + 1e-6,
         "{what}: EXTINF sum {sum} vs duration {expected} (frame {frame})"

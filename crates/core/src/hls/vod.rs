@@ -80,7 +80,7 @@ pub fn segment_movie_where(
     let mut cursors = vec![0usize; movie.tracks.len()];
     for (g, &first) in starts.iter().enumerate() {
         let end = starts.get(g + 1).copied().unwrap_or(n);
-        let start = if g == 0 { 0.0 } else { start_time(first) };
+        let start = start_time(first);
         let next = if end < n { start_time(end) } else { end_time };
         // Decode time (seconds) where the next segment begins, for the other tracks.
         let until = index.sample(end).map(|s| s.dts as f64 / ts);
