@@ -8,6 +8,8 @@ pub mod adts;
 #[cfg(feature = "hls-input")]
 pub mod annexb;
 #[cfg(feature = "hls-input")]
+pub mod decrypt;
+#[cfg(feature = "hls-input")]
 pub mod playlist;
 #[cfg(feature = "hls-input")]
 pub mod segment;

@@ -27,6 +27,8 @@
 //!
 //! - it attaches EXT-X-MAP and EXT-X-KEY only to the segment right after the tag: they are
 //!   carried forward here, as RFC 8216 §4.3.2.4/§4.3.2.5 say;
+//! - it refuses `EXT-X-KEY:METHOD=NONE` without an IV (its check is inverted) and hands it on
+//!   as an unknown tag: that still ends the key in force here;
 //! - it keeps one EXT-X-DATERANGE per segment and drops those after the last segment: each
 //!   DATERANGE line is therefore parsed on its own (still by m3u8-rs);
 //! - it drops an EXT-X-PROGRAM-DATE-TIME that is not strict RFC 3339 (e.g. `+0000` without a
@@ -183,8 +185,57 @@ pub struct SegmentInfo {
     pub program_date_time: Option<f64>,
     /// Index into [`MediaPlaylist::maps`] of the EXT-X-MAP in force.
     pub map: Option<usize>,
-    /// Whether an EXT-X-KEY with a METHOD other than NONE is in force.
-    pub encrypted: bool,
+    /// The EXT-X-KEY in force, when its METHOD is not NONE.
+    pub key: Option<KeyInfo>,
+}
+
+/// An EXT-X-KEY (RFC 8216 §4.3.2.4) with a METHOD other than NONE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyInfo {
+    /// METHOD as written: `AES-128` (whole segments in AES-128-CBC, see
+    /// [`super::decrypt`]), `SAMPLE-AES` and others; with a KEYFORMAT other than `identity`
+    /// (a DRM system), `METHOD (KEYFORMAT)`.
+    pub method: String,
+    /// The key's URI as written (resolve it with [`resolve_uri`]).
+    pub uri: Option<String>,
+    /// IV; when absent, the segment's media sequence number serves (RFC 8216 §5.2).
+    pub iv: Option<[u8; 16]>,
+}
+
+impl KeyInfo {
+    /// Whether frameseek reads segments under this key: AES-128 with an identity key and
+    /// a URI.
+    pub fn is_aes128(&self) -> bool {
+        self.method == "AES-128" && self.uri.is_some()
+    }
+
+    /// The IV for the segment with media sequence number `sequence`.
+    pub fn iv_for(&self, sequence: u64) -> [u8; 16] {
+        self.iv.unwrap_or_else(|| {
+            let mut iv = [0u8; 16];
+            iv[8..].copy_from_slice(&sequence.to_be_bytes());
+            iv
+        })
+    }
+}
+
+/// An IV attribute: `0x` and up to 32 hexadecimal digits, right-aligned in 128 bits.
+fn parse_iv(text: &str, at: u64) -> Result<[u8; 16]> {
+    let bad = || {
+        Error::invalid(
+            "EXT-X-KEY",
+            format!("IV {text:?} is not a 128-bit hexadecimal number"),
+            at,
+        )
+    };
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .filter(|d| !d.is_empty() && d.len() <= 32)
+        .ok_or_else(bad)?;
+    let value = u128::from_str_radix(digits, 16).map_err(|_| bad())?;
+    Ok(value.to_be_bytes())
 }
 
 /// An EXT-X-DATERANGE (RFC 8216 §4.3.2.7). Tags with the same ID are merged.
@@ -665,7 +716,7 @@ pub fn parse_media(data: &[u8]) -> Result<MediaPlaylist> {
     };
     out.segments.reserve(pl.segments.len());
     let mut map: Option<usize> = None;
-    let mut encrypted = false;
+    let mut key: Option<KeyInfo> = None;
     let mut range_end: HashMap<String, u64> = HashMap::new();
     let mut start = 0.0f64;
     let mut disc_seq = pl.discontinuity_sequence;
@@ -696,7 +747,29 @@ pub fn parse_media(data: &[u8]) -> Result<MediaPlaylist> {
             });
         }
         if let Some(k) = &s.key {
-            encrypted = k.method != m3u8_rs::KeyMethod::None;
+            key = match &k.method {
+                m3u8_rs::KeyMethod::None => None,
+                method => {
+                    let mut method = method.to_string();
+                    if let Some(f) = k.keyformat.as_deref().filter(|f| *f != "identity") {
+                        method = format!("{method} ({f})");
+                    }
+                    Some(KeyInfo {
+                        method,
+                        uri: k.uri.clone(),
+                        iv: k.iv.as_deref().map(|iv| parse_iv(iv, at)).transpose()?,
+                    })
+                }
+            };
+        } else if s.unknown_tags.iter().any(|t| {
+            // m3u8-rs 6 refuses `METHOD=NONE` without an IV (its check is inverted) and hands
+            // the tag on as unknown: it still ends the key in force.
+            t.tag == "X-KEY"
+                && t.rest
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("METHOD=NONE"))
+        }) {
+            key = None;
         }
         let range = match s.byte_range {
             Some(r) => {
@@ -733,7 +806,7 @@ pub fn parse_media(data: &[u8]) -> Result<MediaPlaylist> {
             discontinuity: s.discontinuity,
             program_date_time: pdt,
             map,
-            encrypted,
+            key: key.clone(),
         });
         start += duration;
     }
@@ -982,6 +1055,11 @@ impl MediaPlaylist {
         }
         for m in &mut self.maps {
             m.uri = resolve_uri(base, &m.uri);
+        }
+        for s in &mut self.segments {
+            if let Some(u) = s.key.as_mut().and_then(|k| k.uri.as_mut()) {
+                *u = resolve_uri(base, u);
+            }
         }
     }
 }
@@ -1242,6 +1320,59 @@ d.ts
 #EXT-X-DATERANGE:ID="ad1",CLASS="com.example.ad",START-DATE="2024-05-01T10:00:03.500Z",DURATION=4.0,X-LABEL="Ad break",X-EXTRA="1"
 #EXT-X-DATERANGE:ID="broken",START-DATE="yesterday"
 "#;
+
+    #[test]
+    fn keys_carry_forward_until_the_next_key_tag() {
+        let text = "#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:7
+#EXTINF:2,
+clear.ts
+#EXT-X-KEY:METHOD=AES-128,URI=\"keys/k1.bin\"
+#EXTINF:2,
+a.ts
+#EXTINF:2,
+b.ts
+#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys.example/k2\",IV=0x0102
+#EXTINF:2,
+c.ts
+#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://x\",KEYFORMAT=\"com.apple.streamingkeydelivery\"
+#EXTINF:2,
+d.ts
+#EXT-X-KEY:METHOD=NONE
+#EXTINF:2,
+e.ts
+#EXT-X-ENDLIST
+";
+        let mut p = parse_media(text.as_bytes()).unwrap();
+        p.resolve_uris("https://cdn.example/show/media.m3u8");
+        let keys: Vec<Option<&KeyInfo>> = p.segments.iter().map(|s| s.key.as_ref()).collect();
+        assert_eq!(keys[0], None);
+        let k1 = keys[1].unwrap();
+        assert_eq!(
+            k1.uri.as_deref(),
+            Some("https://cdn.example/show/keys/k1.bin")
+        );
+        assert_eq!(keys[2], Some(k1));
+        assert!(k1.is_aes128());
+        // No IV: the media sequence number, big-endian.
+        let mut iv = [0u8; 16];
+        iv[15] = 8;
+        assert_eq!(k1.iv_for(p.segments[1].sequence), iv);
+        let k2 = keys[3].unwrap();
+        iv = [0u8; 16];
+        iv[14..].copy_from_slice(&[1, 2]);
+        assert_eq!(k2.iv_for(9), iv);
+        assert_eq!(
+            keys[4].unwrap().method,
+            "SAMPLE-AES (com.apple.streamingkeydelivery)"
+        );
+        assert!(!keys[4].unwrap().is_aes128());
+        assert_eq!(keys[5], None);
+        let bad = text.replace("IV=0x0102", "IV=0xZZ");
+        assert!(parse_media(bad.as_bytes()).is_err());
+    }
 
     #[test]
     fn dateranges_become_markers_through_program_date_times() {

@@ -7,6 +7,7 @@ use crate::error::{Failure, Result};
 use crate::fetch::{self, FetchError, Target};
 use crate::notify::Notify;
 use crate::reader::Reader;
+use frameseek_core::hls::decrypt::decrypt_aes128;
 use frameseek_core::hls::playlist::{
     choose_variant, parse_playlist, reload_interval, MapInfo, MediaPlaylist, Playlist, SegmentInfo,
     Variant, VariantPrefs, MAX_PLAYLIST_BYTES,
@@ -20,6 +21,8 @@ use std::rc::Rc;
 
 /// The largest segment (or initialization section) read, in bytes.
 const SEGMENT_MAX: u64 = 128 << 20;
+/// The largest AES-128 key response read (a key is 16 bytes).
+const KEY_MAX: u64 = 1024;
 
 /// Counters since `open()` (reported as `video.stats`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -114,6 +117,8 @@ pub struct Source {
     pub chosen: Chosen,
     slots: RefCell<Vec<(u64, Slot, u64)>>,
     inits: RefCell<Vec<(MapInfo, Rc<Vec<u8>>)>>,
+    /// AES-128 keys by URI.
+    keys: RefCell<Vec<(String, Rc<Vec<u8>>)>>,
     clock: Cell<u64>,
     counters: Cell<Counters>,
     /// The video configuration of the latest segment read that carried one.
@@ -143,6 +148,7 @@ impl Source {
             },
             slots: RefCell::default(),
             inits: RefCell::default(),
+            keys: RefCell::default(),
             clock: Cell::new(0),
             counters: Cell::default(),
             video_codec: RefCell::default(),
@@ -410,12 +416,12 @@ impl Source {
 
     /// Fetches and demuxes one segment and numbers its frames on the timeline.
     async fn load(&self, info: &SegmentInfo, map: Option<&MapInfo>) -> Result<Segment> {
-        if info.encrypted {
+        if let Some(k) = info.key.as_ref().filter(|k| !k.is_aes128()) {
             return Err(Failure::new(
                 "unsupported",
                 format!(
-                    "segment {} is encrypted (EXT-X-KEY): not supported",
-                    info.uri
+                    "segment {} is encrypted with {} (EXT-X-KEY): only AES-128 is read",
+                    info.uri, k.method
                 ),
             ));
         }
@@ -423,7 +429,14 @@ impl Source {
             Some(m) => Some(self.init(m).await?),
             None => None,
         };
-        let bytes = self.get(&info.uri, info.byte_range, SEGMENT_MAX).await?;
+        let mut bytes = self.get(&info.uri, info.byte_range, SEGMENT_MAX).await?;
+        if let Some((key, uri)) = info.key.as_ref().and_then(|k| Some((k, k.uri.as_ref()?))) {
+            let secret = self.key(uri).await?;
+            bytes = decrypt_aes128(&secret, &key.iv_for(info.sequence), &bytes).map_err(|e| {
+                let f = Failure::from(e);
+                Failure::new(f.code, format!("segment {}: {}", info.uri, f.message))
+            })?;
+        }
         let mut media = read_segment(
             init.as_deref().map(Vec::as_slice),
             &bytes,
@@ -515,6 +528,24 @@ impl Source {
             .borrow_mut()
             .push((map.clone(), Rc::clone(&bytes)));
         Ok(bytes)
+    }
+
+    /// The AES-128 key at `uri` (16 bytes), fetched once.
+    async fn key(&self, uri: &str) -> Result<Rc<Vec<u8>>> {
+        if let Some((_, k)) = self.keys.borrow().iter().find(|(u, _)| u == uri) {
+            return Ok(Rc::clone(k));
+        }
+        let key = Rc::new(self.get(uri, None, KEY_MAX).await?);
+        if key.len() != 16 {
+            return Err(Failure::new(
+                "invalid",
+                format!("the AES-128 key {uri} has {} bytes, not 16", key.len()),
+            ));
+        }
+        self.keys
+            .borrow_mut()
+            .push((uri.to_string(), Rc::clone(&key)));
+        Ok(key)
     }
 
     /// GETs `url` (bytes `range` of it, else the whole resource up to `max` bytes), retrying
