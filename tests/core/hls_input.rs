@@ -1,13 +1,15 @@
 //! HLS input in core: ffmpeg-made playlists parse into the segments ffmpeg wrote, and every
 //! MPEG-TS segment demuxes into the samples ffprobe lists (timestamps and key flags), with
 //! the codec string and `description` that the same encode has in MP4; the demuxed AVC/HEVC
-//! samples decode with ffmpeg to every barcode in order. Hostile segments and playlists give
-//! errors or partial results, never panics.
+//! samples decode with ffmpeg to every barcode in order; segments that continue a GOP join
+//! into one decodable run. Hostile segments and playlists give errors or partial results,
+//! never panics.
 
 use frameseek_core::codec::h264::parse_avcc;
 use frameseek_core::codec::hevc::parse_hvcc;
 use frameseek_core::hls::playlist::{parse_media, parse_playlist, resolve_uri, Playlist};
-use frameseek_core::hls::ts::{demux_ts, TsSegment};
+use frameseek_core::hls::segment::{join_video, read_segment};
+use frameseek_core::hls::ts::{demux_ts, TsOptions, TsSegment};
 use frameseek_core::{read_movie, Error, Movie, TrackKind};
 use frameseek_e2e::{
     annex_b, barcode, ffmpeg_gray_frames, ffprobe_packets, ffprobe_streams, fixtures, fixtures_dir,
@@ -418,4 +420,78 @@ fn segments_number_frames_across_the_playlist() {
         let codes = decode_barcodes(&config.expect("config"), &refs, "h264");
         assert_eq!(codes, (0..150).collect::<Vec<u32>>(), "{dir}");
     }
+}
+
+/// ffmpeg's split_by_time HLS of the 10 s GOP fixture cuts 2 s segments that do not start at
+/// IDRs: segments 5-7 joined from segment 5's IDR (frame 300) decode as one run to every
+/// barcode from 300 on, in order; joined in the wrong order they are refused.
+#[test]
+fn segments_join_across_a_gop() {
+    let dir = std::env::temp_dir().join(format!("frameseek-hls-join-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-y", "-i"])
+        .arg(fixtures_dir().join("h264_long_gop.mp4"))
+        .args([
+            "-c",
+            "copy",
+            "-f",
+            "hls",
+            "-hls_time",
+            "2",
+            "-hls_flags",
+            "split_by_time",
+        ])
+        .args(["-hls_playlist_type", "vod", "-hls_segment_filename"])
+        .arg(dir.join("seg_%d.ts"))
+        .arg(dir.join("index.m3u8"))
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg HLS");
+    let parts: Vec<_> = (5..=7)
+        .map(|i| {
+            let data = std::fs::read(dir.join(format!("seg_{i}.ts"))).expect("segment");
+            read_segment(None, &data, &TsOptions::default()).expect("segment reads")
+        })
+        .collect();
+    let video = |m: &Movie| m.video_track().expect("video").index.clone();
+    // Segment 6 has no IDR (its index offers its first sample, which is none): its frames
+    // continue segment 5's GOP.
+    let keys = |m: &Movie| -> Vec<usize> {
+        let index = video(m);
+        (0..index.sample_count())
+            .filter(|&i| index.sample(i).is_some_and(|s| s.sync))
+            .collect()
+    };
+    assert!(keys(&parts[1].movie).is_empty());
+    let from = *keys(&parts[0].movie).last().expect("an IDR in segment 5");
+    let movies: Vec<&Movie> = parts.iter().map(|p| &p.movie).collect();
+    let joined = join_video(&movies, from).expect("joins");
+    let index = video(&joined.movie);
+    let total: usize = movies
+        .iter()
+        .map(|m| video(m).sample_count())
+        .sum::<usize>()
+        - from;
+    assert_eq!(index.sample_count(), total);
+    assert_eq!(joined.copies.len(), total);
+    // The joined bytes, sample by sample, in decode order.
+    let bytes: Vec<Vec<u8>> = joined
+        .copies
+        .iter()
+        .map(|&(p, off, size)| parts[p].data[off as usize..off as usize + size as usize].to_vec())
+        .collect();
+    let samples: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+    let codec = joined
+        .movie
+        .video_track()
+        .expect("video")
+        .codec
+        .clone()
+        .expect("codec");
+    let codes = decode_barcodes(&codec, &samples, "h264");
+    assert_eq!(codes, (300..300 + total as u32).collect::<Vec<_>>());
+    // The wrong order: the clock goes back.
+    assert!(join_video(&[movies[2], movies[0]], 0).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
 }

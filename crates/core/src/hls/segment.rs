@@ -70,6 +70,79 @@ pub fn read_segment(init: Option<&[u8]>, segment: &[u8], ts: &TsOptions) -> Resu
     })
 }
 
+/// A video track joined from consecutive segments (see [`join_video`]).
+#[derive(Debug, Clone)]
+pub struct JoinedVideo {
+    /// One video track over the joined samples, their offsets counted in the joined bytes.
+    pub movie: Movie,
+    /// Where the joined bytes come from, in order: (part, offset in that part's sample
+    /// bytes, size), one per sample.
+    pub copies: Vec<(usize, u64, u32)>,
+}
+
+/// The video samples of `parts` (demuxed segments of one stream, in order) from decode-order
+/// sample `from` of the first part on, as one track, so that a GOP that runs across segments
+/// (segments cut by time, or at open-GOP I-frames) decodes as one run. Timestamps stay as each
+/// part has them: segments of one stream share a clock. Errors: no video track in the first
+/// part, or decode times that go back (a clock that restarts: a discontinuity).
+pub fn join_video(parts: &[&Movie], from: usize) -> Result<JoinedVideo> {
+    let first = parts
+        .first()
+        .and_then(|m| m.video_track())
+        .ok_or_else(|| Error::invalid("joined segments", "no video track", 0))?;
+    let mut table = SampleTable::default();
+    let mut copies = Vec::new();
+    let mut size = 0u64;
+    let mut last_dts = i64::MIN;
+    for (p, movie) in parts.iter().enumerate() {
+        let Some(track) = movie.video_track() else {
+            continue;
+        };
+        for s in track.index.samples().skip(if p == 0 { from } else { 0 }) {
+            if s.dts < last_dts || track.timescale != first.timescale {
+                return Err(Error::invalid(
+                    "joined segments",
+                    format!("segment {p} of the join does not continue the clock"),
+                    0,
+                ));
+            }
+            last_dts = s.dts;
+            let cto = i32::try_from(s.pts - s.dts)
+                .map_err(|_| Error::invalid("joined segments", "PTS too far from DTS", 0))?;
+            table.push(size, s.size, s.dts, s.duration, cto, s.sync);
+            copies.push((p, s.offset, s.size));
+            size += u64::from(s.size);
+        }
+    }
+    let index = TrackIndex::build(table, first.timescale, first.timescale, &[], size)?;
+    let duration = index.duration_seconds();
+    let track = Track {
+        id: first.id,
+        kind: first.kind,
+        timescale: first.timescale,
+        codec: first.codec.clone(),
+        rotation: first.rotation,
+        tkhd_size: first.tkhd_size,
+        language: first.language.clone(),
+        sample_entry: first.sample_entry.clone(),
+        edits: Vec::new(),
+        index,
+    };
+    let head = parts[0];
+    Ok(JoinedVideo {
+        movie: Movie {
+            container: head.container,
+            major_brand: head.major_brand,
+            fragmented: head.fragmented,
+            timescale: head.timescale,
+            duration,
+            file_size: size,
+            tracks: vec![track],
+        },
+        copies,
+    })
+}
+
 /// Runs the incremental MP4 reader over a buffer that holds the whole (virtual) file.
 fn read_buffer(data: &[u8]) -> Result<Movie> {
     let mut reader = Mp4Reader::new(data.len() as u64);

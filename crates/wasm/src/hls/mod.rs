@@ -29,6 +29,8 @@ use web_sys::VideoFrame;
 
 /// Audio samples returned by one `audioChunks` call at most.
 const MAX_AUDIO_SAMPLES: usize = 2048;
+/// How many earlier segments a GOP may start in (segments cut by time in a long GOP).
+const JOIN_BACK_MAX: usize = 8;
 
 fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
     let _ = Reflect::set(o, &k.into(), &v.into());
@@ -322,15 +324,73 @@ async fn first_segment(source: &Rc<Source>) -> Result<Rc<Segment>> {
     Ok(seg)
 }
 
+/// Plans frames `numbers` of `seg` with `plan` (given the video index, the frames' local
+/// indices and where a decoder can start). When a plan would start where no decoder can (the
+/// segment's first frames continue a GOP from an earlier segment), plans on the segment joined
+/// with the earlier ones that GOP runs through ([`Source::joined`], at most [`JOIN_BACK_MAX`]
+/// back). Returns the segment planned on and the plans.
+async fn plan_decodable<P>(
+    inner: &Rc<Inner>,
+    seg: Rc<Segment>,
+    numbers: &[u64],
+    plan: impl Fn(&TrackIndex, &[usize], &dyn Fn(usize) -> Option<bool>) -> Result<Vec<P>>,
+    run_first: impl Fn(&P) -> usize,
+) -> Result<(Rc<Segment>, Vec<P>)> {
+    let plan_on = |seg: &Segment| -> Result<Option<Vec<P>>> {
+        let (index, _) = inner.video_of(seg)?;
+        let local: Vec<usize> = numbers.iter().map(|&k| seg.local_frame(k)).collect();
+        let is_start = |i: usize| seg.is_decoder_start(i);
+        let plans = plan(index, &local, &is_start)?;
+        let startable = plans
+            .iter()
+            .all(|p| seg.is_decoder_start(run_first(p)) != Some(false));
+        Ok(startable.then_some(plans))
+    };
+    if let Some(plans) = plan_on(&seg)? {
+        return Ok((seg, plans));
+    }
+    let pos = inner.source.timeline.borrow().position(seg.sequence);
+    if let Some(pos) = pos {
+        let joined = inner.source.joined(pos, JOIN_BACK_MAX).await?;
+        if let Some(plans) = plan_on(&joined)? {
+            return Ok((joined, plans));
+        }
+    }
+    Err(Failure::new(
+        "unsupported",
+        format!(
+            "segment {}: no frame a decoder can start at (an IDR) before the frame asked for",
+            seg.sequence
+        ),
+    ))
+}
+
 async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
     let k = inner.frame_number(k)?;
-    let (seg, j) = match inner.locate(k).await? {
-        Located::At(seg, j) => (seg, j),
+    let seg = match inner.locate(k).await? {
+        Located::At(seg, _) => seg,
         Located::PastEnd(f) => return Err(f),
     };
+    let (seg, plans) = plan_decodable(
+        &inner,
+        seg,
+        &[k],
+        |index, local, is_start| {
+            Ok(vec![plan_frame_where(
+                index,
+                local[0],
+                &PlanOptions::default(),
+                is_start,
+            )?])
+        },
+        |p| p.run.first,
+    )
+    .await?;
+    let plan = plans
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::new("decode", format!("no plan for frame {k}")))?;
     let (index, decoder) = inner.video_of(&seg)?;
-    let is_start = |i: usize| seg.is_decoder_start(i);
-    let plan = plan_frame_where(index, j, &PlanOptions::default(), &is_start)?;
     seg.check_start(plan.run.first)?;
     let sink = Rc::new(Sink::default());
     sink.want(micros(plan.pts, index.timescale()), k as usize);
@@ -405,11 +465,36 @@ async fn stream_frames(
                 inner.source.prefetch(pos + 1);
             }
         }
+        let numbers: Vec<u64> = local.iter().map(|l| l.1 as u64).collect();
+        let planned = plan_decodable(
+            inner,
+            Rc::clone(&seg),
+            &numbers,
+            |index, local, is_start| {
+                let mut wanted = local.to_vec();
+                wanted.dedup();
+                Ok(plan_frames_where(
+                    index,
+                    &wanted,
+                    &PlanOptions::default(),
+                    is_start,
+                )?)
+            },
+            |p| p.run.first,
+        )
+        .await?;
+        let (seg, plans) = if Rc::ptr_eq(&planned.0, &seg) {
+            planned
+        } else {
+            // Joined with earlier segments: the same frames at their places in the join.
+            local = numbers
+                .iter()
+                .map(|&n| (planned.0.local_frame(n), n as usize))
+                .collect();
+            planned
+        };
         let (index, decoder) = inner.video_of(&seg)?;
-        let mut wanted: Vec<usize> = local.iter().map(|l| l.0).collect();
-        wanted.dedup();
-        let is_start = |i: usize| seg.is_decoder_start(i);
-        for plan in plan_frames_where(index, &wanted, &PlanOptions::default(), &is_start)? {
+        for plan in plans {
             if stop() {
                 break;
             }

@@ -12,7 +12,7 @@ use frameseek_core::hls::playlist::{
     choose_variant, parse_playlist, reload_interval, MapInfo, MediaPlaylist, Playlist, SegmentInfo,
     Variant, VariantPrefs, MAX_PLAYLIST_BYTES,
 };
-use frameseek_core::hls::segment::{read_segment, SegmentFormat, SegmentMedia};
+use frameseek_core::hls::segment::{join_video, read_segment, SegmentFormat, SegmentMedia};
 use frameseek_core::hls::timeline::{typical_frame_duration, HlsTimeline};
 use frameseek_core::hls::ts::{TsOptions, TS_TIMESCALE};
 use frameseek_core::{is_decoder_start, ByteRange, CodecConfig, Movie};
@@ -73,15 +73,25 @@ impl Segment {
             .flatten()
     }
 
+    /// The last sync sample of its video a decoder can start at, if any.
+    pub fn last_decoder_start(&self) -> Option<usize> {
+        let index = &self.movie.video_track()?.index;
+        index
+            .sync_samples()
+            .iter()
+            .rev()
+            .map(|&i| i as usize)
+            .find(|&i| self.is_decoder_start(i) != Some(false))
+    }
+
     /// An error unless a decoder can start at video sample `first`.
     pub fn check_start(&self, first: usize) -> Result<()> {
         if self.is_decoder_start(first) == Some(false) {
             return Err(Failure::new(
                 "unsupported",
                 format!(
-                    "segment {}: no frame a decoder can start at before the frame asked for \
-                     (it starts with an open-GOP I-frame, not an IDR), so its frames depend on \
-                     earlier segments, which frameseek does not decode across",
+                    "segment {}: no frame a decoder can start at (an IDR) before the frame \
+                     asked for",
                     self.sequence
                 ),
             ));
@@ -119,6 +129,8 @@ pub struct Source {
     inits: RefCell<Vec<(MapInfo, Rc<Vec<u8>>)>>,
     /// AES-128 keys by URI.
     keys: RefCell<Vec<(String, Rc<Vec<u8>>)>>,
+    /// The latest [`Source::joined`], by the last segment's sequence.
+    joined: RefCell<Option<(u64, Rc<Segment>)>>,
     clock: Cell<u64>,
     counters: Cell<Counters>,
     /// The video configuration of the latest segment read that carried one.
@@ -149,6 +161,7 @@ impl Source {
             slots: RefCell::default(),
             inits: RefCell::default(),
             keys: RefCell::default(),
+            joined: RefCell::default(),
             clock: Cell::new(0),
             counters: Cell::default(),
             video_codec: RefCell::default(),
@@ -416,6 +429,96 @@ impl Source {
 
     /// Fetches and demuxes one segment and numbers its frames on the timeline.
     async fn load(&self, info: &SegmentInfo, map: Option<&MapInfo>) -> Result<Segment> {
+        let init = match map {
+            Some(m) => Some(self.init(m).await?),
+            None => None,
+        };
+        let bytes = self.fetch(info).await?;
+        self.demux(info, init.as_deref().map(Vec::as_slice), &bytes)
+    }
+
+    /// Segment `pos` joined, for its video, with the earlier segments back to the start of
+    /// the GOP its first frames continue (segments cut by time rather than at IDRs, or at
+    /// open-GOP I-frames): from the last frame a decoder can start at in the nearest earlier
+    /// segment that has one, at most `back_max` segments back, within one discontinuity
+    /// sequence and initialization section. Made from the cached segments (core's
+    /// `join_video`); the latest join is kept for the next call.
+    pub async fn joined(self: &Rc<Self>, pos: usize, back_max: usize) -> Result<Rc<Segment>> {
+        let sequence = self.sequence_at(pos)?;
+        if let Some((s, seg)) = self.joined.borrow().as_ref() {
+            if *s == sequence {
+                self.count(|c| c.cache_hits += 1);
+                return Ok(Rc::clone(seg));
+            }
+        }
+        let info_at = |p: usize| self.timeline.borrow().segments().get(p).cloned();
+        let last = info_at(pos)
+            .ok_or_else(|| Failure::new("out-of-range", "the segment left the live window"))?;
+        let mut parts = vec![self.segment(pos).await?];
+        let mut from = None;
+        for back in 1..=back_max {
+            let Some(info) = pos.checked_sub(back).and_then(info_at) else {
+                break;
+            };
+            if info.discontinuity_sequence != last.discontinuity_sequence || info.map != last.map {
+                break;
+            }
+            let seg = self.segment(pos - back).await?;
+            let start = seg.last_decoder_start();
+            parts.insert(0, seg);
+            if start.is_some() {
+                from = start;
+                break;
+            }
+        }
+        let Some(from) = from else {
+            return Err(Failure::new(
+                "unsupported",
+                format!(
+                    "segment {sequence}: no frame a decoder can start at (an IDR) before the \
+                     frame asked for, in it or in the {} segments before it of its \
+                     discontinuity sequence",
+                    parts.len() - 1
+                ),
+            ));
+        };
+        let movies: Vec<&Movie> = parts.iter().map(|s| &s.movie).collect();
+        let joined = join_video(&movies, from).map_err(|e| {
+            let f = Failure::from(e);
+            Failure::new(f.code, format!("segment {sequence}: {}", f.message))
+        })?;
+        let mut data = Vec::with_capacity(joined.movie.file_size as usize);
+        for &(p, offset, size) in &joined.copies {
+            parts[p]
+                .reader
+                .with_bytes(offset, offset + u64::from(size), |b| {
+                    data.extend_from_slice(b)
+                })
+                .ok_or_else(|| {
+                    Failure::new(
+                        "decode",
+                        format!("segment {sequence}: sample bytes missing"),
+                    )
+                })?;
+        }
+        let format = parts[0].format;
+        let (offset, frames) = self.number_frames(&last, &joined.movie, format);
+        let size = data.len() as u64;
+        let seg = Rc::new(Segment {
+            sequence,
+            reader: Reader::from_bytes(data, Rc::clone(&self.notify)),
+            movie: joined.movie,
+            offset,
+            frames,
+            format,
+            bytes: size,
+        });
+        *self.joined.borrow_mut() = Some((sequence, Rc::clone(&seg)));
+        Ok(seg)
+    }
+
+    /// A segment's bytes (its byte range), decrypted when under an AES-128 key.
+    async fn fetch(&self, info: &SegmentInfo) -> Result<Vec<u8>> {
         if let Some(k) = info.key.as_ref().filter(|k| !k.is_aes128()) {
             return Err(Failure::new(
                 "unsupported",
@@ -425,10 +528,6 @@ impl Source {
                 ),
             ));
         }
-        let init = match map {
-            Some(m) => Some(self.init(m).await?),
-            None => None,
-        };
         let mut bytes = self.get(&info.uri, info.byte_range, SEGMENT_MAX).await?;
         if let Some((key, uri)) = info.key.as_ref().and_then(|k| Some((k, k.uri.as_ref()?))) {
             let secret = self.key(uri).await?;
@@ -437,16 +536,16 @@ impl Source {
                 Failure::new(f.code, format!("segment {}: {}", info.uri, f.message))
             })?;
         }
-        let mut media = read_segment(
-            init.as_deref().map(Vec::as_slice),
-            &bytes,
-            &TsOptions::default(),
-        )
-        .map_err(|e| {
+        Ok(bytes)
+    }
+
+    /// Demuxes segment bytes (with their initialization section) and numbers their frames
+    /// on the timeline as segment `info`'s.
+    fn demux(&self, info: &SegmentInfo, init: Option<&[u8]>, bytes: &[u8]) -> Result<Segment> {
+        let mut media = read_segment(init, bytes, &TsOptions::default()).map_err(|e| {
             let f = Failure::from(e);
             Failure::new(f.code, format!("segment {}: {}", info.uri, f.message))
         })?;
-        drop(bytes);
         // Parameter sets sent once (not in every TS segment): those of a segment read before.
         let video_codec = |m: &SegmentMedia| {
             m.movie
