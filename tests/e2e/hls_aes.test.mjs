@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,7 +98,21 @@ describe('browser module: AES-128 HLS', () => {
     dir = mkdtempSync(join(tmpdir(), 'frameseek-hls-aes-'));
     mkdirSync(join(dir, 'keys'));
     writeFileSync(join(dir, 'keys', 'k.bin'), KEY);
-    writeFileSync(join(dir, 'keys', 'wrong.bin'), randomBytes(16));
+    // A wrong key whose plaintext of the first segment fails the padding check (1 in 256
+    // wrong keys would pass it by chance and fail later, in the demuxer).
+    const first = encrypt(readFileSync(join(fixtures, 'hls_ts', 'seg_000.ts')), sequenceIv(0));
+    let wrong;
+    for (;;) {
+      wrong = randomBytes(16);
+      const d = createDecipheriv('aes-128-cbc', wrong, sequenceIv(0));
+      try {
+        d.update(first);
+        d.final();
+      } catch {
+        break;
+      }
+    }
+    writeFileSync(join(dir, 'keys', 'wrong.bin'), wrong);
     writeFileSync(join(dir, 'keys', 'short.bin'), KEY.subarray(0, 8));
     // ffmpeg's writer: key URI, key file, IV.
     mkdirSync(join(dir, 'ffmpeg'));

@@ -177,6 +177,16 @@ describe('browser module: HLS sources', () => {
       { encoding: 'utf8' },
     );
     assert.equal(split.status, 0, `ffmpeg: ${split.stderr}`);
+    // The same in 0.3 s segments: more than 8 segments from their GOP's IDR.
+    mkdirSync(join(dir, 'split_short'));
+    const splitShort = spawnSync(
+      'ffmpeg',
+      ['-v', 'error', '-i', join(fixtures, 'h264_long_gop.mp4'), '-c', 'copy', '-f', 'hls', '-hls_time', '0.3',
+        '-hls_flags', 'split_by_time', '-hls_playlist_type', 'vod', '-hls_segment_filename',
+        join(dir, 'split_short', 'seg_%d.ts'), join(dir, 'split_short', 'index.m3u8')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(splitShort.status, 0, `ffmpeg: ${splitShort.stderr}`);
     // 60 fps in a 1 kHz timescale (16, 17, 17 ms), 100 s, through frameseek pack.
     const ms = spawnSync(
       'ffmpeg',
@@ -457,6 +467,26 @@ describe('browser module: HLS sources', () => {
       assert.deepEqual((await frameAt(env.media(playlist), ks)).codes, ks);
     });
   }
+
+  test('a GOP that starts more than 8 segments back rejects clearly; nearer ones decode', async () => {
+    const near = await frameAt(env.media('split_short/index.m3u8'), [40, 305, 300]);
+    assert.deepEqual(near.codes, [40, 305, 300]);
+    const far = await openError(env.media('split_short/index.m3u8'), {});
+    assert.equal(far.ok, true); // frame 0
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      try {
+        (await v.frameAt(200)).close();
+        return { decoded: true };
+      } catch (e) {
+        return { code: e.code, message: e.message };
+      } finally {
+        v.close();
+      }
+    }, env.media('split_short/index.m3u8'));
+    assert.equal(got.code, 'unsupported', JSON.stringify(got));
+    assert.match(got.message, /segment \d+: no frame a decoder can start at \(an IDR\).* 8 segments before it \(the most frameseek joins\)/);
+  });
 
   test('a 1 kHz timescale at 60 fps: frame numbers do not drift over 100 s', async () => {
     const n = 6000;

@@ -267,7 +267,9 @@ describe('files from other muxers and encoders', () => {
   for (const [name, out] of GST) {
     test(`GStreamer ${name}`, async () => {
       const want = ffmpegBarcodes(join(dir, out));
-      const got = await readAll(env.media(out), picks(11, want.length));
+      // From the end as ffmpeg counts (a playlist's count at open() is an estimate).
+      const ks = picks(11, want.length).map((k) => (k < 0 ? want.length + k : k));
+      const got = await readAll(env.media(out), ks);
       assert.deepEqual(got.all, want, 'frames() against ffmpeg');
       assert.deepEqual(got.codes, got.ks.map((k) => want[k]), `frameAt(${got.ks}) against ffmpeg`);
       if (out.endsWith('.m3u8')) {

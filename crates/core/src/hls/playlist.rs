@@ -232,7 +232,7 @@ fn parse_iv(text: &str, at: u64) -> Result<[u8; 16]> {
     let digits = text
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))
-        .filter(|d| !d.is_empty() && d.len() <= 32)
+        .filter(|d| !d.is_empty() && d.len() <= 32 && d.bytes().all(|b| b.is_ascii_hexdigit()))
         .ok_or_else(bad)?;
     let value = u128::from_str_radix(digits, 16).map_err(|_| bad())?;
     Ok(value.to_be_bytes())
@@ -1370,8 +1370,10 @@ e.ts
         );
         assert!(!keys[4].unwrap().is_aes128());
         assert_eq!(keys[5], None);
-        let bad = text.replace("IV=0x0102", "IV=0xZZ");
-        assert!(parse_media(bad.as_bytes()).is_err());
+        for iv in ["IV=0xZZ", "IV=0x+1", "IV=0x", "IV=0102"] {
+            let bad = text.replace("IV=0x0102", iv);
+            assert!(parse_media(bad.as_bytes()).is_err(), "{iv}");
+        }
     }
 
     #[test]

@@ -341,20 +341,15 @@ async fn plan_decodable<P>(
         let local: Vec<usize> = numbers.iter().map(|&k| seg.local_frame(k)).collect();
         let is_start = |i: usize| seg.is_decoder_start(i);
         let plans = plan(index, &local, &is_start)?;
-        let startable = plans
-            .iter()
-            .all(|p| seg.is_decoder_start(run_first(p)) != Some(false));
+        let startable = plans.iter().all(|p| seg.can_start(run_first(p)));
         Ok(startable.then_some(plans))
     };
     if let Some(plans) = plan_on(&seg)? {
         return Ok((seg, plans));
     }
-    let pos = inner.source.timeline.borrow().position(seg.sequence);
-    if let Some(pos) = pos {
-        let joined = inner.source.joined(pos, JOIN_BACK_MAX).await?;
-        if let Some(plans) = plan_on(&joined)? {
-            return Ok((joined, plans));
-        }
+    let joined = inner.source.joined(seg.sequence, JOIN_BACK_MAX).await?;
+    if let Some(plans) = plan_on(&joined)? {
+        return Ok((joined, plans));
     }
     Err(Failure::new(
         "unsupported",

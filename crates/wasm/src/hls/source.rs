@@ -73,7 +73,18 @@ impl Segment {
             .flatten()
     }
 
-    /// The last sync sample of its video a decoder can start at, if any.
+    /// Whether a decoder can start at video sample `i`: as its bytes say where the codec
+    /// tells ([`Segment::is_decoder_start`]), else as the container's sync flag says.
+    pub fn can_start(&self, i: usize) -> bool {
+        self.is_decoder_start(i).unwrap_or_else(|| {
+            self.movie
+                .video_track()
+                .and_then(|t| t.index.sample(i))
+                .is_some_and(|s| s.sync)
+        })
+    }
+
+    /// The last video sample a decoder can start at, if any.
     pub fn last_decoder_start(&self) -> Option<usize> {
         let index = &self.movie.video_track()?.index;
         index
@@ -81,12 +92,12 @@ impl Segment {
             .iter()
             .rev()
             .map(|&i| i as usize)
-            .find(|&i| self.is_decoder_start(i) != Some(false))
+            .find(|&i| self.can_start(i))
     }
 
     /// An error unless a decoder can start at video sample `first`.
     pub fn check_start(&self, first: usize) -> Result<()> {
-        if self.is_decoder_start(first) == Some(false) {
+        if !self.can_start(first) {
             return Err(Failure::new(
                 "unsupported",
                 format!(
@@ -129,8 +140,9 @@ pub struct Source {
     inits: RefCell<Vec<(MapInfo, Rc<Vec<u8>>)>>,
     /// AES-128 keys by URI.
     keys: RefCell<Vec<(String, Rc<Vec<u8>>)>>,
-    /// The latest [`Source::joined`], by the last segment's sequence.
-    joined: RefCell<Option<(u64, Rc<Segment>)>>,
+    /// The latest [`Source::joined`], by the last segment's sequence and discontinuity
+    /// sequence.
+    joined: RefCell<Option<(u64, u64, Rc<Segment>)>>,
     clock: Cell<u64>,
     counters: Cell<Counters>,
     /// The video configuration of the latest segment read that carried one.
@@ -270,6 +282,7 @@ impl Source {
                 .borrow_mut()
                 .retain(|(seq, slot, _)| *seq >= first || matches!(slot, Slot::Loading));
         }
+        *self.joined.borrow_mut() = None;
     }
 
     /// Segment `pos` of the timeline, fetched and demuxed once and then shared.
@@ -345,6 +358,7 @@ impl Source {
 
     /// Bytes held by cached segments.
     pub fn cached_bytes(&self) -> u64 {
+        let joined = self.joined.borrow().as_ref().map_or(0, |j| j.2.bytes);
         self.slots
             .borrow()
             .iter()
@@ -352,7 +366,8 @@ impl Source {
                 Slot::Ready(seg) => seg.bytes,
                 _ => 0,
             })
-            .sum()
+            .sum::<u64>()
+            + joined
     }
 
     fn tick(&self) -> u64 {
@@ -367,16 +382,13 @@ impl Source {
             .segments()
             .get(pos)
             .map(|s| s.sequence)
-            .ok_or_else(|| Failure::new("out-of-range", "the segment left the live window"))
+            .ok_or_else(left_window)
     }
 
     fn spawn_load(self: &Rc<Self>, pos: usize) -> Result<()> {
         let (info, map) = {
             let tl = self.timeline.borrow();
-            let info =
-                tl.segments().get(pos).cloned().ok_or_else(|| {
-                    Failure::new("out-of-range", "the segment left the live window")
-                })?;
+            let info = tl.segments().get(pos).cloned().ok_or_else(left_window)?;
             let map = info.map.and_then(|m| tl.playlist().maps.get(m).cloned());
             (info, map)
         };
@@ -435,35 +447,54 @@ impl Source {
         };
         let bytes = self.fetch(info).await?;
         self.demux(info, init.as_deref().map(Vec::as_slice), &bytes)
+            .map_err(|f| match &info.key {
+                // Plaintext under a wrong key still ends in valid padding 1 time in 256.
+                Some(_) => Failure::new(
+                    f.code,
+                    format!("{} (decrypted with AES-128: a wrong key or IV?)", f.message),
+                ),
+                None => f,
+            })
     }
 
-    /// Segment `pos` joined, for its video, with the earlier segments back to the start of
-    /// the GOP its first frames continue (segments cut by time rather than at IDRs, or at
+    /// Segment `sequence` joined, for its video, with the earlier segments back to the start
+    /// of the GOP its first frames continue (segments cut by time rather than at IDRs, or at
     /// open-GOP I-frames): from the last frame a decoder can start at in the nearest earlier
     /// segment that has one, at most `back_max` segments back, within one discontinuity
     /// sequence and initialization section. Made from the cached segments (core's
     /// `join_video`); the latest join is kept for the next call.
-    pub async fn joined(self: &Rc<Self>, pos: usize, back_max: usize) -> Result<Rc<Segment>> {
-        let sequence = self.sequence_at(pos)?;
-        if let Some((s, seg)) = self.joined.borrow().as_ref() {
-            if *s == sequence {
+    pub async fn joined(self: &Rc<Self>, sequence: u64, back_max: usize) -> Result<Rc<Segment>> {
+        // The segments to look back through, by sequence number: a live reload may shift
+        // positions while they load.
+        let (last, earlier) = {
+            let tl = self.timeline.borrow();
+            let segments = tl.segments();
+            let pos = tl.position(sequence).ok_or_else(left_window)?;
+            let map_of = |s: &SegmentInfo| s.map.and_then(|m| tl.playlist().maps.get(m).cloned());
+            let last = segments[pos].clone();
+            let last_map = map_of(&last);
+            let earlier: Vec<u64> = segments[..pos]
+                .iter()
+                .rev()
+                .take(back_max)
+                .take_while(|s| {
+                    s.discontinuity_sequence == last.discontinuity_sequence && map_of(s) == last_map
+                })
+                .map(|s| s.sequence)
+                .collect();
+            (last, earlier)
+        };
+        let key = (sequence, last.discontinuity_sequence);
+        if let Some((s, d, seg)) = self.joined.borrow().as_ref() {
+            if (*s, *d) == key {
                 self.count(|c| c.cache_hits += 1);
                 return Ok(Rc::clone(seg));
             }
         }
-        let info_at = |p: usize| self.timeline.borrow().segments().get(p).cloned();
-        let last = info_at(pos)
-            .ok_or_else(|| Failure::new("out-of-range", "the segment left the live window"))?;
-        let mut parts = vec![self.segment(pos).await?];
+        let mut parts = vec![self.segment_numbered(sequence).await?];
         let mut from = None;
-        for back in 1..=back_max {
-            let Some(info) = pos.checked_sub(back).and_then(info_at) else {
-                break;
-            };
-            if info.discontinuity_sequence != last.discontinuity_sequence || info.map != last.map {
-                break;
-            }
-            let seg = self.segment(pos - back).await?;
+        for &earlier in &earlier {
+            let seg = self.segment_numbered(earlier).await?;
             let start = seg.last_decoder_start();
             parts.insert(0, seg);
             if start.is_some() {
@@ -476,9 +507,13 @@ impl Source {
                 "unsupported",
                 format!(
                     "segment {sequence}: no frame a decoder can start at (an IDR) before the \
-                     frame asked for, in it or in the {} segments before it of its \
-                     discontinuity sequence",
-                    parts.len() - 1
+                     frame asked for, in it or in the {} segments before it{}",
+                    earlier.len(),
+                    if earlier.len() == back_max {
+                        " (the most frameseek joins)"
+                    } else {
+                        " that continue its stream"
+                    }
                 ),
             ));
         };
@@ -513,8 +548,18 @@ impl Source {
             format,
             bytes: size,
         });
-        *self.joined.borrow_mut() = Some((sequence, Rc::clone(&seg)));
+        *self.joined.borrow_mut() = Some((key.0, key.1, Rc::clone(&seg)));
         Ok(seg)
+    }
+
+    /// The segment with media sequence number `sequence`, as [`Source::segment`].
+    async fn segment_numbered(self: &Rc<Self>, sequence: u64) -> Result<Rc<Segment>> {
+        let pos = self
+            .timeline
+            .borrow()
+            .position(sequence)
+            .ok_or_else(left_window)?;
+        self.segment(pos).await
     }
 
     /// A segment's bytes (its byte range), decrypted when under an AES-128 key.
@@ -523,8 +568,11 @@ impl Source {
             return Err(Failure::new(
                 "unsupported",
                 format!(
-                    "segment {} is encrypted with {} (EXT-X-KEY): only AES-128 is read",
-                    info.uri, k.method
+                    "segment {} is encrypted with {} (EXT-X-KEY{}): only AES-128 with a key URI \
+                     and the identity key format is read",
+                    info.uri,
+                    k.method,
+                    if k.uri.is_none() { ", no URI" } else { "" }
                 ),
             ));
         }
@@ -752,8 +800,14 @@ impl Source {
     pub fn close(&self) {
         self.closed.set(true);
         self.slots.borrow_mut().clear();
+        *self.joined.borrow_mut() = None;
         self.notify.notify();
     }
+}
+
+/// The error for a segment no longer in a live playlist's window.
+fn left_window() -> Failure {
+    Failure::new("out-of-range", "the segment left the live window")
 }
 
 /// Checks a media playlist before use and resolves its URIs against `url`.
