@@ -482,14 +482,7 @@ fn segments_join_across_a_gop() {
         .map(|&(p, off, size)| parts[p].data[off as usize..off as usize + size as usize].to_vec())
         .collect();
     let samples: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
-    let codec = joined
-        .movie
-        .video_track()
-        .expect("video")
-        .codec
-        .clone()
-        .expect("codec");
-    let codes = decode_barcodes(&codec, &samples, "h264");
+    let codes = decode_barcodes(&codec_of(&joined.movie, TrackKind::Video), &samples, "h264");
     assert_eq!(codes, (300..300 + total as u32).collect::<Vec<_>>());
     // The wrong order: the clock goes back.
     assert!(join_video(&[movies[2], movies[0]], 0).is_err());

@@ -72,6 +72,18 @@ async function openError(url, opts = {}) {
   );
 }
 
+/** ffmpeg's VOD HLS (`-c copy`, TS segments) of `fixture` into `name/index.m3u8`. */
+function ffmpegHls(fixture, name, hlsArgs) {
+  mkdirSync(join(dir, name));
+  const run = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', join(fixtures, fixture), '-c', 'copy', '-f', 'hls', ...hlsArgs, '-hls_playlist_type', 'vod',
+      '-hls_segment_filename', join(dir, name, 'seg_%d.ts'), join(dir, name, 'index.m3u8')],
+    { encoding: 'utf8' },
+  );
+  assert.equal(run.status, 0, `ffmpeg: ${run.stderr}`);
+}
+
 function frameList(start, end, step) {
   const out = [];
   for (let k = start; k < end; k += step) out.push(k);
@@ -158,35 +170,11 @@ describe('browser module: HLS sources', () => {
     }
     // ffmpeg's HLS of an open-GOP MP4 (-c copy): segments after the first start with a
     // non-IDR I-frame, and carry no SPS/PPS either.
-    mkdirSync(join(dir, 'opengop'));
-    const open = spawnSync(
-      'ffmpeg',
-      ['-v', 'error', '-i', join(fixtures, 'h264_open_gop.mp4'), '-c', 'copy', '-f', 'hls', '-hls_time', '1',
-        '-hls_playlist_type', 'vod', '-hls_segment_filename', join(dir, 'opengop', 'seg_%d.ts'),
-        join(dir, 'opengop', 'index.m3u8')],
-      { encoding: 'utf8' },
-    );
-    assert.equal(open.status, 0, `ffmpeg: ${open.stderr}`);
-    // ffmpeg's split_by_time HLS of the 10 s GOP fixture: 2 s segments, most without an IDR.
-    mkdirSync(join(dir, 'split'));
-    const split = spawnSync(
-      'ffmpeg',
-      ['-v', 'error', '-i', join(fixtures, 'h264_long_gop.mp4'), '-c', 'copy', '-f', 'hls', '-hls_time', '2',
-        '-hls_flags', 'split_by_time', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(dir, 'split', 'seg_%d.ts'),
-        join(dir, 'split', 'index.m3u8')],
-      { encoding: 'utf8' },
-    );
-    assert.equal(split.status, 0, `ffmpeg: ${split.stderr}`);
-    // The same in 0.3 s segments: more than 8 segments from their GOP's IDR.
-    mkdirSync(join(dir, 'split_short'));
-    const splitShort = spawnSync(
-      'ffmpeg',
-      ['-v', 'error', '-i', join(fixtures, 'h264_long_gop.mp4'), '-c', 'copy', '-f', 'hls', '-hls_time', '0.3',
-        '-hls_flags', 'split_by_time', '-hls_playlist_type', 'vod', '-hls_segment_filename',
-        join(dir, 'split_short', 'seg_%d.ts'), join(dir, 'split_short', 'index.m3u8')],
-      { encoding: 'utf8' },
-    );
-    assert.equal(splitShort.status, 0, `ffmpeg: ${splitShort.stderr}`);
+    ffmpegHls('h264_open_gop.mp4', 'opengop', ['-hls_time', '1']);
+    // ffmpeg's split_by_time HLS of the 10 s GOP fixture: 2 s segments, most without an IDR;
+    // and in 0.3 s segments, more than 8 segments from their GOP's IDR.
+    ffmpegHls('h264_long_gop.mp4', 'split', ['-hls_time', '2', '-hls_flags', 'split_by_time']);
+    ffmpegHls('h264_long_gop.mp4', 'split_short', ['-hls_time', '0.3', '-hls_flags', 'split_by_time']);
     // 60 fps in a 1 kHz timescale (16, 17, 17 ms), 100 s, through frameseek pack.
     const ms = spawnSync(
       'ffmpeg',
