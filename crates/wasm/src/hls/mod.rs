@@ -386,7 +386,6 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
         .next()
         .ok_or_else(|| Failure::new("decode", format!("no plan for frame {k}")))?;
     let (index, decoder) = inner.video_of(&seg)?;
-    seg.check_start(plan.run.first)?;
     let sink = Rc::new(Sink::default());
     sink.want(micros(plan.pts, index.timescale()), k as usize);
     let _guard = decoder.lock().await;
@@ -493,7 +492,6 @@ async fn stream_frames(
             if stop() {
                 break;
             }
-            seg.check_start(plan.run.first)?;
             let frames: Vec<(usize, usize)> = local
                 .iter()
                 .filter(|l| plan.frames.contains(&l.0))

@@ -94,21 +94,6 @@ impl Segment {
             .map(|&i| i as usize)
             .find(|&i| self.can_start(i))
     }
-
-    /// An error unless a decoder can start at video sample `first`.
-    pub fn check_start(&self, first: usize) -> Result<()> {
-        if !self.can_start(first) {
-            return Err(Failure::new(
-                "unsupported",
-                format!(
-                    "segment {}: no frame a decoder can start at (an IDR) before the frame \
-                     asked for",
-                    self.sequence
-                ),
-            ));
-        }
-        Ok(())
-    }
 }
 
 enum Slot {
@@ -228,10 +213,7 @@ impl Source {
     /// Reads and parses a playlist.
     async fn playlist(&self, url: &str) -> Result<Playlist> {
         let bytes = self.get(url, None, MAX_PLAYLIST_BYTES as u64).await?;
-        parse_playlist(&bytes).map_err(|e| {
-            let f = Failure::from(e);
-            Failure::new(f.code, format!("playlist {url}: {}", f.message))
-        })
+        parse_playlist(&bytes).map_err(failure_in(format!("playlist {url}")))
     }
 
     /// Reloads a live media playlist every target duration (half of it when nothing changed,
@@ -518,10 +500,8 @@ impl Source {
             ));
         };
         let movies: Vec<&Movie> = parts.iter().map(|s| &s.movie).collect();
-        let joined = join_video(&movies, from).map_err(|e| {
-            let f = Failure::from(e);
-            Failure::new(f.code, format!("segment {sequence}: {}", f.message))
-        })?;
+        let joined =
+            join_video(&movies, from).map_err(failure_in(format!("segment {sequence}")))?;
         let mut data = Vec::with_capacity(joined.movie.file_size as usize);
         for &(p, offset, size) in &joined.copies {
             parts[p]
@@ -579,10 +559,8 @@ impl Source {
         let mut bytes = self.get(&info.uri, info.byte_range, SEGMENT_MAX).await?;
         if let Some((key, uri)) = info.key.as_ref().and_then(|k| Some((k, k.uri.as_ref()?))) {
             let secret = self.key(uri).await?;
-            bytes = decrypt_aes128(&secret, &key.iv_for(info.sequence), &bytes).map_err(|e| {
-                let f = Failure::from(e);
-                Failure::new(f.code, format!("segment {}: {}", info.uri, f.message))
-            })?;
+            bytes = decrypt_aes128(&secret, &key.iv_for(info.sequence), &bytes)
+                .map_err(failure_in(format!("segment {}", info.uri)))?;
         }
         Ok(bytes)
     }
@@ -590,10 +568,8 @@ impl Source {
     /// Demuxes segment bytes (with their initialization section) and numbers their frames
     /// on the timeline as segment `info`'s.
     fn demux(&self, info: &SegmentInfo, init: Option<&[u8]>, bytes: &[u8]) -> Result<Segment> {
-        let mut media = read_segment(init, bytes, &TsOptions::default()).map_err(|e| {
-            let f = Failure::from(e);
-            Failure::new(f.code, format!("segment {}: {}", info.uri, f.message))
-        })?;
+        let mut media = read_segment(init, bytes, &TsOptions::default())
+            .map_err(failure_in(format!("segment {}", info.uri)))?;
         // Parameter sets sent once (not in every TS segment): those of a segment read before.
         let video_codec = |m: &SegmentMedia| {
             m.movie
@@ -802,6 +778,14 @@ impl Source {
         self.slots.borrow_mut().clear();
         *self.joined.borrow_mut() = None;
         self.notify.notify();
+    }
+}
+
+/// Maps a core error to a failure whose message starts with `what` (a playlist or segment).
+fn failure_in(what: String) -> impl FnOnce(frameseek_core::Error) -> Failure {
+    move |e| {
+        let f = Failure::from(e);
+        Failure::new(f.code, format!("{what}: {}", f.message))
     }
 }
 
