@@ -5,12 +5,11 @@
 use frameseek_core::{
     plan_frame, plan_frames, read_movie, ByteRange, Error, Movie, PlanOptions, TrackIndex,
 };
-use frameseek_e2e::{
-    annex_b, barcode, ffmpeg_gray_frames, ivf, reference_frames, video_fixtures, Fixture,
-};
+use frameseek_e2e::{annex_b, barcode, ffmpeg_gray_frames, ivf, reference_frames, video_fixtures};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
+use std::path::Path;
 
 fn hash(luma: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
@@ -19,7 +18,7 @@ fn hash(luma: &[u8]) -> u64 {
 }
 
 struct Subject {
-    fixture: &'static Fixture,
+    name: String,
     data: Vec<u8>,
     movie: Movie,
     width: usize,
@@ -33,32 +32,36 @@ struct Subject {
 fn subjects() -> Vec<Subject> {
     video_fixtures()
         .into_iter()
-        .map(|f| {
-            let data = std::fs::read(f.path()).expect("fixture");
-            let movie = read_movie(data.len() as u64, |a, b| -> Result<Vec<u8>, Error> {
-                Ok(data[a as usize..(b as usize).min(data.len())].to_vec())
-            })
-            .expect("movie");
-            let track = movie.video_track().expect("video");
-            let config = track.codec.clone().expect("codec");
-            let v = config.video.clone().expect("video params");
-            let (width, height) = (v.coded_width as usize, v.coded_height as usize);
-            let reference: Vec<u64> = reference_frames(&f.path(), width, height)
-                .iter()
-                .map(|l| hash(l))
-                .collect();
-            Subject {
-                fixture: f,
-                data,
-                movie,
-                width,
-                height,
-                codec: config.codec,
-                description: config.description,
-                reference,
-            }
-        })
+        .map(|f| Subject::new(&f.path(), &f.file))
         .collect()
+}
+
+impl Subject {
+    fn new(path: &Path, name: &str) -> Self {
+        let data = std::fs::read(path).expect("fixture");
+        let movie = read_movie(data.len() as u64, |a, b| -> Result<Vec<u8>, Error> {
+            Ok(data[a as usize..(b as usize).min(data.len())].to_vec())
+        })
+        .expect("movie");
+        let track = movie.video_track().expect("video");
+        let config = track.codec.clone().expect("codec");
+        let v = config.video.clone().expect("video params");
+        let (width, height) = (v.coded_width as usize, v.coded_height as usize);
+        let reference: Vec<u64> = reference_frames(path, width, height)
+            .iter()
+            .map(|l| hash(l))
+            .collect();
+        Subject {
+            name: name.to_string(),
+            data,
+            movie,
+            width,
+            height,
+            codec: config.codec,
+            description: config.description,
+            reference,
+        }
+    }
 }
 
 impl Subject {
@@ -90,33 +93,24 @@ impl Subject {
                 &bytes[s.offset as usize..s.offset as usize + s.size as usize]
             })
             .collect();
+        self.decode_samples(self.description.as_deref().unwrap_or_default(), &samples)
+    }
+
+    /// Decodes `samples` (decode order) after the parameter sets of `description`.
+    fn decode_samples(&self, description: &[u8], samples: &[&[u8]]) -> HashMap<u32, u64> {
         let (format, stream) = if self.codec.starts_with("avc") {
-            (
-                "h264",
-                annex_b(
-                    &self.codec,
-                    self.description.as_deref().unwrap_or_default(),
-                    &samples,
-                ),
-            )
+            ("h264", annex_b(&self.codec, description, samples))
         } else if self.codec.starts_with("hvc") || self.codec.starts_with("hev") {
-            (
-                "hevc",
-                annex_b(
-                    &self.codec,
-                    self.description.as_deref().unwrap_or_default(),
-                    &samples,
-                ),
-            )
+            ("hevc", annex_b(&self.codec, description, samples))
         } else if self.codec.starts_with("vp09") {
             (
                 "ivf",
-                ivf(b"VP90", self.width as u16, self.height as u16, &samples),
+                ivf(b"VP90", self.width as u16, self.height as u16, samples),
             )
         } else {
             (
                 "ivf",
-                ivf(b"AV01", self.width as u16, self.height as u16, &samples),
+                ivf(b"AV01", self.width as u16, self.height as u16, samples),
             )
         };
         // showall: ffmpeg otherwise withholds pictures decoded before an open-GOP recovery
@@ -134,7 +128,7 @@ impl Subject {
     }
 
     fn check(&self, k: usize, decoded: &HashMap<u32, u64>, what: &str) {
-        let name = &self.fixture.file;
+        let name = &self.name;
         let got = decoded
             .get(&(k as u32))
             .unwrap_or_else(|| panic!("{name}: frame {k} missing from {what}"));
@@ -150,11 +144,11 @@ fn every_frame_decodes_from_its_gop_plan() {
     for s in subjects() {
         let index = s.index();
         let n = index.frame_count();
-        assert_eq!(n, s.reference.len(), "{}", s.fixture.file);
+        assert_eq!(n, s.reference.len(), "{}", s.name);
         let all: Vec<usize> = (0..n).collect();
         let plans = plan_frames(index, &all, &PlanOptions::default()).expect("plan");
         let covered: usize = plans.iter().map(|p| p.frames.len()).sum();
-        assert_eq!(covered, n, "{}: every frame planned once", s.fixture.file);
+        assert_eq!(covered, n, "{}: every frame planned once", s.name);
         for p in &plans {
             let bytes = s.sparse(&p.ranges);
             let decoded = s.decode(&bytes, p.run.first, p.run.last);
@@ -191,12 +185,12 @@ fn single_frame_plans_decode_exactly() {
             assert!(
                 index.sample(plan.run.first).expect("sample").sync,
                 "{}: run starts at a sync sample",
-                s.fixture.file
+                s.name
             );
             assert_eq!(
                 plan.run.last, plan.sample,
                 "{}: run ends at the frame",
-                s.fixture.file
+                s.name
             );
             let bytes = s.sparse(&plan.ranges);
             let decoded = s.decode(&bytes, plan.run.first, plan.run.last);
@@ -210,7 +204,7 @@ fn plans_are_minimal_for_plain_gops() {
     // For a closed-GOP file every frame's run starts at its own GOP's sync sample.
     let s = subjects()
         .into_iter()
-        .find(|s| s.fixture.file == "h264_faststart.mp4")
+        .find(|s| s.name == "h264_faststart.mp4")
         .expect("fixture");
     let index = s.index();
     for k in 0..index.frame_count() {
@@ -241,7 +235,7 @@ fn open_gop_plans_start_at_idr_for_strict_decoders() {
     // and ffmpeg without +showall (withholding pictures before a recovery) shows every frame.
     let s = subjects()
         .into_iter()
-        .find(|s| s.fixture.file == "h264_open_gop.mp4")
+        .find(|s| s.name == "h264_open_gop.mp4")
         .expect("fixture");
     let index = s.index();
     let config = s
@@ -312,8 +306,145 @@ fn time_plans_pick_the_frame_on_screen() {
             for t in [pts, pts + dur * 0.5, pts + dur * 0.99] {
                 let plan =
                     frameseek_core::plan_time(index, t, &PlanOptions::default()).expect("plan");
-                assert_eq!(plan.frame, k, "{}: time {t}", s.fixture.file);
+                assert_eq!(plan.frame, k, "{}: time {t}", s.name);
             }
         }
     }
+}
+
+/// x264 encodes that structure references differently, for [`skip_check_leaves_out_only_unneeded_pictures`].
+const X264_STRUCTURES: [(&str, &[&str]); 5] = [
+    // P frames refer to the previous P only: the B pyramid's reference pictures can go.
+    (
+        "veryfast pyramid",
+        &[
+            "-preset",
+            "veryfast",
+            "-x264-params",
+            "bframes=2:keyint=45:scenecut=0",
+        ],
+    ),
+    // P frames may refer to the pyramid's B pictures (3 references, weighted P).
+    (
+        "medium 3 refs",
+        &[
+            "-preset",
+            "medium",
+            "-x264-params",
+            "bframes=3:keyint=45:scenecut=0",
+        ],
+    ),
+    (
+        "4 slices",
+        &[
+            "-preset",
+            "fast",
+            "-x264-params",
+            "slices=4:bframes=3:keyint=45",
+        ],
+    ),
+    (
+        "strict pyramid",
+        &["-x264-params", "bframes=3:b-pyramid=strict:keyint=45"],
+    ),
+    (
+        "no B frames",
+        &["-x264-params", "bframes=0:ref=4:keyint=45"],
+    ),
+];
+
+#[test]
+fn skip_check_leaves_out_only_unneeded_pictures() {
+    use frameseek_core::codec::h264::allow_frame_num_gaps;
+    use frameseek_core::codec::h264_skip::{SkipCheck, Step};
+    let dir = std::env::temp_dir().join(format!("frameseek-skip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut subjects: Vec<Subject> = subjects()
+        .into_iter()
+        .filter(|s| s.codec.starts_with("avc"))
+        .collect();
+    for (name, args) in X264_STRUCTURES {
+        let path = dir.join(format!("{}.mp4", name.replace(' ', "_")));
+        let graph = "testsrc2=size=320x240:rate=30:duration=3,noise=alls=8:allf=t,\
+                     geq=lum='if(lt(Y,24),if(mod(floor(N/pow(2,floor(X/20))),2),235,16),p(X,Y))':\
+                     cb='p(X,Y)':cr='p(X,Y)'";
+        let mut all = vec![
+            "-f", "lavfi", "-i", graph, "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        ];
+        all.extend_from_slice(args);
+        all.push(path.to_str().expect("utf-8 path"));
+        frameseek_e2e::ffmpeg(&all);
+        subjects.push(Subject::new(&path, name));
+    }
+    let mut left_out = HashMap::new();
+    for s in &subjects {
+        let index = s.index();
+        let gaps = allow_frame_num_gaps(s.description.as_deref().expect("avcC")).expect("SPS");
+        let n = index.frame_count();
+        for k in (0..n.min(90)).step_by(3).chain([n - 1]) {
+            let plan = plan_frame(index, k, &PlanOptions::default()).expect("plan");
+            // The browser module leaves B pictures out for a frame that no earlier sample of
+            // its run is shown after (an I or P picture).
+            let pts = |i: usize| index.sample(i).expect("sample").pts;
+            let anchor = (plan.run.first..plan.run.last).all(|i| pts(i) < pts(plan.run.last));
+            let bytes = s.sparse(&plan.ranges);
+            let samples: Vec<&[u8]> = (plan.run.first..=plan.run.last)
+                .map(|i| {
+                    let smp = index.sample(i).expect("sample");
+                    &bytes[smp.offset as usize..(smp.offset + u64::from(smp.size)) as usize]
+                })
+                .collect();
+            // B pictures may be left out whatever the frame: a restart is the check's answer
+            // when that was wrong, and without skip_b it never restarts.
+            let feed = |skip_b: bool| -> Option<Vec<&[u8]>> {
+                let mut check = SkipCheck::new(&gaps, skip_b);
+                let mut fed = Vec::new();
+                for (i, &sample) in samples.iter().enumerate() {
+                    let shown = i == 0 || plan.run.first + i == plan.sample;
+                    match check.step(sample, shown) {
+                        Step::Feed => fed.push(sample),
+                        Step::Skip => {}
+                        Step::Restart => return None,
+                    }
+                }
+                Some(fed)
+            };
+            let fed = feed(true).unwrap_or_else(|| {
+                let what = if anchor {
+                    "restarts"
+                } else {
+                    "restarts for B frames"
+                };
+                *left_out.entry((s.name.clone(), what)).or_insert(0) += 1;
+                feed(false).expect("no restart without skip_b")
+            });
+            let refs = samples.iter().filter(|smp| !non_reference(smp)).count();
+            let fed_refs = fed.iter().filter(|smp| !non_reference(smp)).count();
+            *left_out.entry((s.name.clone(), "references")).or_insert(0) += refs - fed_refs;
+            let decoded = s.decode_samples(&gaps, &fed);
+            s.check(k, &decoded, "with unneeded pictures left out");
+        }
+    }
+    eprintln!("{left_out:?}");
+    let count = |name: &str, what: &'static str| left_out.get(&(name.to_string(), what)).copied();
+    assert!(
+        count("veryfast pyramid", "references") > Some(100),
+        "x264 veryfast's pyramid B pictures are left out: {left_out:?}"
+    );
+    assert_eq!(count("veryfast pyramid", "restarts"), None);
+    assert_eq!(count("no B frames", "references"), Some(0));
+}
+
+/// Whether an AVC sample (4-byte lengths) holds only slices with `nal_ref_idc` 0.
+fn non_reference(sample: &[u8]) -> bool {
+    let mut pos = 0;
+    while pos + 4 < sample.len() {
+        let len = u32::from_be_bytes(sample[pos..pos + 4].try_into().expect("4 bytes")) as usize;
+        let header = sample[pos + 4];
+        if matches!(header & 0x1f, 1 | 5) && header & 0x60 != 0 {
+            return false;
+        }
+        pos += 4 + len;
+    }
+    true
 }

@@ -77,6 +77,35 @@ pub struct Sps {
     pub height: u32,
     /// VUI sample aspect ratio, when signalled and specified (not 0 or reserved).
     pub sar: Option<(u32, u32)>,
+    /// What slice headers and reference marking need from the SPS.
+    pub slices: SliceParams,
+}
+
+/// The SPS fields that slice headers and reference picture marking depend on (H.264 §7.4.2.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SliceParams {
+    /// `seq_parameter_set_id`.
+    pub id: u32,
+    /// `log2_max_frame_num_minus4` + 4: `frame_num` bits.
+    pub frame_num_bits: u32,
+    /// `pic_order_cnt_type`.
+    pub poc_type: u32,
+    /// `log2_max_pic_order_cnt_lsb_minus4` + 4 (POC type 0).
+    pub poc_lsb_bits: u32,
+    /// `delta_pic_order_always_zero_flag` (POC type 1).
+    pub poc_always_zero: bool,
+    /// `max_num_ref_frames`.
+    pub max_refs: u32,
+    /// `frame_mbs_only_flag`: no field pictures.
+    pub frame_mbs_only: bool,
+    /// ChromaArrayType: 0 for monochrome or separate colour planes.
+    pub chroma_array_type: u32,
+    /// `separate_colour_plane_flag`.
+    pub separate_planes: bool,
+    /// `gaps_in_frame_num_value_allowed_flag`.
+    pub gaps_allowed: bool,
+    /// Where that flag is, in bits from the start of the RBSP after the NAL header byte.
+    pub gaps_bit: usize,
 }
 
 /// `aspect_ratio_idc` 1 to 16 (H.264 Table E-1).
@@ -114,7 +143,7 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
     let profile_idc = r.bits(8) as u8;
     r.skip(16); // constraint_set flags, level_idc
     let small = |v: u32, max: u32| (v <= max).then_some(v);
-    small(r.ue(), 31)?; // seq_parameter_set_id
+    let id = small(r.ue(), 31)?; // seq_parameter_set_id
     let (mut chroma_format_idc, mut separate_planes, mut depth_luma, mut depth_chroma) =
         (1, false, 0, 0);
     if matches!(
@@ -151,13 +180,14 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
             }
         }
     }
-    small(r.ue(), 12)?; // log2_max_frame_num_minus4
-    match r.ue() {
+    let frame_num_bits = small(r.ue(), 12)? + 4; // log2_max_frame_num_minus4
+    let (poc_type, mut poc_lsb_bits, mut poc_always_zero) = (r.ue(), 0, false);
+    match poc_type {
         0 => {
-            small(r.ue(), 12)?; // log2_max_pic_order_cnt_lsb_minus4
+            poc_lsb_bits = small(r.ue(), 12)? + 4; // log2_max_pic_order_cnt_lsb_minus4
         }
         1 => {
-            r.skip(1); // delta_pic_order_always_zero_flag
+            poc_always_zero = r.bit() == 1; // delta_pic_order_always_zero_flag
             r.se(); // offset_for_non_ref_pic
             r.se(); // offset_for_top_to_bottom_field
             for _ in 0..small(r.ue(), 255)? {
@@ -167,8 +197,9 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         2 => {}
         _ => return None,
     }
-    r.ue(); // max_num_ref_frames
-    r.skip(1); // gaps_in_frame_num_value_allowed_flag
+    let max_refs = small(r.ue(), 16)?; // max_num_ref_frames
+    let gaps_bit = r.pos;
+    let gaps_allowed = r.bit() == 1; // gaps_in_frame_num_value_allowed_flag
     let width_mbs = u64::from(r.ue()) + 1;
     let height_units = u64::from(r.ue()) + 1;
     let frame_mbs_only = r.bit() == 1;
@@ -212,7 +243,131 @@ pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
         width: u32::try_from(width).ok()?,
         height: u32::try_from(height).ok()?,
         sar,
+        slices: SliceParams {
+            id,
+            frame_num_bits,
+            poc_type,
+            poc_lsb_bits,
+            poc_always_zero,
+            max_refs,
+            frame_mbs_only,
+            chroma_array_type: if separate_planes {
+                0
+            } else {
+                chroma_format_idc
+            },
+            separate_planes,
+            gaps_allowed,
+            gaps_bit,
+        },
     })
+}
+
+/// What slice headers depend on in a picture parameter set (H.264 §7.3.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pps {
+    /// `pic_parameter_set_id`.
+    pub id: u32,
+    /// `seq_parameter_set_id`.
+    pub sps_id: u32,
+    /// `bottom_field_pic_order_in_frame_present_flag`.
+    pub bottom_field_poc: bool,
+    /// `num_ref_idx_l0_default_active_minus1` + 1 and the same for list 1.
+    pub refs_default: [u32; 2],
+    /// `weighted_pred_flag`.
+    pub weighted_pred: bool,
+    /// `weighted_bipred_idc`.
+    pub weighted_bipred: u32,
+    /// `redundant_pic_cnt_present_flag`.
+    pub redundant_pic_cnt: bool,
+}
+
+/// Parses a PPS NAL unit (NAL header included). `None` when it is not a PPS, is malformed, or
+/// uses slice groups (FMO, Baseline's extended tools, whose parameters are not read).
+pub fn parse_pps(nal: &[u8]) -> Option<Pps> {
+    if nal.first()? & 0x1f != 8 {
+        return None;
+    }
+    let rbsp = unescape(&nal[1..]);
+    let mut r = Bits {
+        data: &rbsp,
+        pos: 0,
+    };
+    let (id, sps_id) = (r.ue(), r.ue());
+    r.skip(1); // entropy_coding_mode_flag
+    let bottom_field_poc = r.bit() == 1;
+    if r.ue() != 0 {
+        return None; // num_slice_groups_minus1
+    }
+    let refs_default = [r.ue() + 1, r.ue() + 1];
+    let weighted_pred = r.bit() == 1;
+    let weighted_bipred = r.bits(2);
+    r.se(); // pic_init_qp_minus26
+    r.se(); // pic_init_qs_minus26
+    r.se(); // chroma_qp_index_offset
+    r.skip(2); // deblocking_filter_control_present_flag, constrained_intra_pred_flag
+    let redundant_pic_cnt = r.bit() == 1;
+    r.ok()?;
+    (id < 256 && sps_id < 32 && refs_default[0] <= 32 && refs_default[1] <= 32).then_some(Pps {
+        id,
+        sps_id,
+        bottom_field_poc,
+        refs_default,
+        weighted_pred,
+        weighted_bipred,
+        redundant_pic_cnt,
+    })
+}
+
+/// The SPS and PPS NAL units of an `avcC` record, `None` if it is cut short.
+pub fn avcc_parameter_sets(avcc: &[u8]) -> Option<[Vec<&[u8]>; 2]> {
+    let mut sets = [Vec::new(), Vec::new()];
+    let mut pos = 5;
+    for (list, mask) in sets.iter_mut().zip([0x1f, 0xff]) {
+        let n = avcc.get(pos)? & mask;
+        pos += 1;
+        for _ in 0..n {
+            let len = usize::from(u16::from_be_bytes([*avcc.get(pos)?, *avcc.get(pos + 1)?]));
+            list.push(avcc.get(pos + 2..pos + 2 + len)?);
+            pos += 2 + len;
+        }
+    }
+    Some(sets)
+}
+
+/// The `avcC` record with `gaps_in_frame_num_value_allowed_flag` set in every SPS, so that a
+/// decoder fed a run with unreferenced pictures left out treats the `frame_num` gaps as
+/// intended (§8.2.5.2) rather than as losses. Decoding is otherwise unchanged: the flag only
+/// matters where `frame_num` skips. The bit is set in place; `None` if an SPS does not parse
+/// or the flag's byte is zero (setting a bit there could change which bytes are emulation
+/// prevention).
+pub fn allow_frame_num_gaps(avcc: &[u8]) -> Option<Vec<u8>> {
+    let mut out = avcc.to_vec();
+    let [sps, _] = avcc_parameter_sets(avcc)?;
+    for nal in sps {
+        let bit = parse_sps(nal)?.slices.gaps_bit;
+        // The NAL byte holding RBSP byte bit / 8: after the header, emulation prevention
+        // bytes (00 00 03) skipped.
+        let (mut rbsp, mut zeros) = (0, 0);
+        let mut at = None;
+        for (i, &b) in nal.iter().enumerate().skip(1) {
+            if zeros >= 2 && b == 3 {
+                zeros = 0;
+                continue;
+            }
+            zeros = if b == 0 { zeros + 1 } else { 0 };
+            if rbsp == bit / 8 {
+                at = Some(i);
+                break;
+            }
+            rbsp += 1;
+        }
+        let i = at.filter(|&i| nal[i] != 0)?;
+        // `nal` borrows from `avcc`: its offset there.
+        let offset = nal.as_ptr() as usize - avcc.as_ptr() as usize + i;
+        *out.get_mut(offset)? |= 0x80 >> (bit % 8);
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -237,6 +392,21 @@ pub(crate) mod tests {
         assert_eq!(b.profile_level, "42c00d");
         assert_eq!(b.sar, Some((4, 3)));
         assert_eq!(parse_avcc(&hex(AVCC_VUI_4_3), 0).unwrap().sar, Some((4, 3)));
+    }
+
+    #[test]
+    fn frame_num_gaps_allowed_in_place() {
+        let avcc = hex(AVCC_HIGH_13);
+        let gaps = allow_frame_num_gaps(&avcc).unwrap();
+        assert_eq!(gaps.len(), avcc.len());
+        assert_eq!(gaps.iter().zip(&avcc).filter(|(a, b)| a != b).count(), 1);
+        let [before, _] = avcc_parameter_sets(&avcc).unwrap();
+        let [after, pps] = avcc_parameter_sets(&gaps).unwrap();
+        let (b, a) = (parse_sps(before[0]).unwrap(), parse_sps(after[0]).unwrap());
+        assert!(!b.slices.gaps_allowed && a.slices.gaps_allowed);
+        assert_eq!((a.width, a.height, a.sar), (b.width, b.height, b.sar));
+        assert_eq!(parse_pps(pps[0]).unwrap().refs_default, [3, 1]); // x264 medium: 3 references
+        assert_eq!(allow_frame_num_gaps(&avcc[..20]), None);
     }
 
     #[test]

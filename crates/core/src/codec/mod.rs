@@ -68,6 +68,7 @@ pub mod av1;
 pub(crate) mod bits;
 pub mod entry;
 pub mod h264;
+pub mod h264_skip;
 pub mod hevc;
 pub mod vp9;
 
