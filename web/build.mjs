@@ -32,7 +32,8 @@ if (!existsSync(join(pkg, 'frameseek_wasm.js'))) {
 // exported and property names stay). rolldown's minifier (oxc) is a dev dependency.
 try {
   const { minifySync } = await import('rolldown/utils');
-  for (const f of [join(dist, 'index.js'), join(dist, 'fallback.js'), join(pkg, 'frameseek_wasm.js')]) {
+  for (const f of [join(dist, 'index.js'), join(dist, 'fallback.js'), join(pkg, 'frameseek_wasm.js'), join(dist, 'pkg-player', 'frameseek_player.js')]) {
+    if (!existsSync(f)) continue;
     const r = minifySync(f, readFileSync(f, 'utf8'), { module: true, compress: true, mangle: true });
     if (r.errors?.length) throw new Error(`${f}: ${r.errors.map((e) => e.message).join('; ')}`);
     writeFileSync(f, r.code);
@@ -53,4 +54,9 @@ if (hlsParts.every((p) => existsSync(p))) {
 }
 const player = readdirSync(join(dist, 'player')).filter((f) => f.endsWith('.js'));
 const playerGz = player.reduce((n, f) => n + gz(join(dist, 'player', f)), 0);
-console.log(`web/build.mjs: <frameseek-player> JS gzipped: ${playerGz} bytes (${(playerGz / 1024).toFixed(1)} KiB); with the module: ${((total + playerGz) / 1024).toFixed(1)} KiB`);
+const playerParts = [join(dist, 'pkg-player', 'frameseek_player_bg.wasm'), join(dist, 'pkg-player', 'frameseek_player.js'), join(dist, 'index.js')];
+if (!playerParts.every((p) => existsSync(p))) {
+  console.error('web/build.mjs: warning: dist/pkg-player is missing: <frameseek-player> and open(url, { player: true }) cannot load (run scripts/build)');
+}
+const playerModule = playerParts.filter((p) => existsSync(p)).reduce((n, p) => n + gz(p), 0);
+console.log(`web/build.mjs: <frameseek-player> JS gzipped: ${playerGz} bytes (${(playerGz / 1024).toFixed(1)} KiB); with its module (pkg-player, ${playerModule} bytes): ${((playerModule + playerGz) / 1024).toFixed(1)} KiB`);

@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const ranges = p.buffered;
   for (let i = 0; i < ranges.length; i++) console.log(ranges.start(i), ranges.end(i));
   const blob: Blob = await p.captureFrame();
-  const v = await open('/media/video.mp4');
+  const v = await open('/media/video.mp4', { player: true });
   const chunks = await v.audioChunks(0, 1);
   console.log(blob.size, v.info.duration, chunks.next, same.paused);
   // @ts-expect-error: volume is a number

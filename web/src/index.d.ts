@@ -28,6 +28,13 @@ export interface OpenOptions {
    * `frameseek serve` sends) instead; `info.transcodedFrom` then tells. Default true.
    */
   fallback?: boolean;
+  /**
+   * Load the MP4 module with the player's exports, so that the video has `audioConfig`,
+   * `audioChunks`, `frameTimes`, `syncFrames`, `bufferedRanges` and `prefetchFrames` (as
+   * `<frameseek-player>` does). Without it an MP4 video lacks those six methods, and plain
+   * `open()` loads a module about 4 KB smaller gzipped. HLS videos always have them.
+   */
+  player?: boolean;
   /** `'hls'` opens `url` as an HLS playlist, `'mp4'` as a file; by default a path ending in .m3u8/.m3u is HLS. */
   format?: 'hls' | 'mp4';
   /** HLS master playlists: take this variant (index in the playlist) when it exists. */
@@ -183,7 +190,10 @@ export declare class Video {
   frames(opts?: FramesOptions): AsyncGenerator<VideoFrame, void, undefined>;
   /** Frame `index` scaled to `width` (or `height`). */
   thumbnail(index: number, opts?: ThumbnailOptions): Promise<ImageBitmap>;
-  /** WebCodecs configuration of the first audio track; undefined when there is none. */
+  /**
+   * WebCodecs configuration of the first audio track; undefined when there is none. This and
+   * the five methods after it need `open(url, { player: true })` for MP4 (they throw without).
+   */
   audioConfig(): (AudioDecoderConfig & { duration: number; sampleCount: number }) | undefined;
   /**
    * The audio samples presented in `[from, to)` seconds, in order, fetched with coalesced
@@ -214,6 +224,8 @@ export declare class Video {
  */
 export declare function open(url: string | URL, opts?: OpenOptions): Promise<Video>;
 
+/** Loads the MP4 module with the player's exports once; `open(url, { player: true })` does it. */
+export declare function loadPlayer(moduleOrPath?: string | URL | BufferSource | WebAssembly.Module): Promise<unknown>;
 /** Loads the HLS module ahead of `open()` (optional; `open()` loads it for playlists). */
 export declare function loadHls(moduleOrPath?: string | URL | BufferSource | WebAssembly.Module): Promise<unknown>;
 

@@ -5,12 +5,25 @@ import init, { openVideo } from './pkg/frameseek_wasm.js';
 export { FrameseekPlayer } from './player/index.js';
 
 let ready;
+let playerReady;
 let hlsReady;
 
 /** Loads the wasm module once (also done by `open()`); pass a URL or bytes to override. */
 export function load(moduleOrPath) {
   ready ??= init(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
   return ready;
+}
+
+/**
+ * Loads the MP4 module with the player's exports (`audioConfig`, `audioChunks`, `frameTimes`,
+ * `syncFrames`, `bufferedRanges`, `prefetchFrames`) once; `open(url, { player: true })` does it.
+ */
+export function loadPlayer(moduleOrPath) {
+  playerReady ??= import('./pkg-player/frameseek_player.js').then(async (m) => {
+    await m.default(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
+    return m;
+  });
+  return playerReady;
 }
 
 /** Loads the HLS module (playlists, TS and fMP4 segments) once; `open()` does it for .m3u8 URLs. */
@@ -54,6 +67,12 @@ function rotate(frame, degrees) {
 export class Video {
   #w;
   #info;
+
+  /** The wasm video for one of the player's exports (MP4: only with `{ player: true }`). */
+  #p(name) {
+    if (!this.#w[name]) throw new Error(`${name}() needs open(url, { player: true })`);
+    return this.#w;
+  }
 
   /** @internal */
   constructor(w, extra) {
@@ -135,13 +154,13 @@ export class Video {
 
   /** WebCodecs `AudioDecoderConfig` of the first audio track, or undefined without one. */
   audioConfig() {
-    const c = this.#w.audioConfig();
+    const c = this.#p('audioConfig').audioConfig();
     return c && c.codec ? c : undefined;
   }
 
   /** The audio samples presented in [from, to) seconds as EncodedAudioChunks. */
   async audioChunks(from, to) {
-    const r = await this.#w.audioChunks(from, to);
+    const r = await this.#p('audioChunks').audioChunks(from, to);
     const chunks = [];
     let at = 0;
     for (let i = 0; i < r.sizes.length; i++) {
@@ -153,22 +172,22 @@ export class Video {
 
   /** Presentation time (seconds) of every frame, by frame index. */
   frameTimes() {
-    return this.#w.frameTimes();
+    return this.#p('frameTimes').frameTimes();
   }
 
   /** Frame indices a decode pass can start at (sync samples), ascending. */
   syncFrames() {
-    return this.#w.syncFrames();
+    return this.#p('syncFrames').syncFrames();
   }
 
   /** Time ranges whose frames' bytes are cached: [start0, end0, start1, end1, ...]. */
   bufferedRanges() {
-    return this.#w.bufferedRanges();
+    return this.#p('bufferedRanges').bufferedRanges();
   }
 
   /** Starts fetching the bytes of the frames presented in [from, to] seconds (no decoding). */
   prefetchFrames(from, to) {
-    return this.#w.prefetchFrames(from, to);
+    return this.#p('prefetchFrames').prefetchFrames(from, to);
   }
 
   close() {
@@ -187,10 +206,10 @@ export async function open(url, opts = {}) {
     const abs = new URL(href, globalThis.location?.href).href;
     return new Video(await hls.openHls(abs, normalizeOptions(opts)));
   }
-  await load();
+  const openMp4 = opts.player ? (await loadPlayer()).openVideo : (await load(), openVideo);
   let w;
   try {
-    w = await openVideo(href, normalizeOptions(opts));
+    w = await openMp4(href, normalizeOptions(opts));
   } catch (e) {
     // Not an MP4 at all (an AVI, an MKV...): the server's transcoded rendition, if any.
     if (opts.fallback === false || !FALLBACK_CODES.has(e?.code)) throw e;

@@ -6,6 +6,8 @@ use crate::error::{Failure, Result};
 use crate::info::set;
 use crate::notify::Notify;
 use crate::reader::Reader;
+use frameseek_core::codec::h264::allow_frame_num_gaps;
+use frameseek_core::codec::h264_skip::{SkipCheck, Step};
 use frameseek_core::text;
 use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
 use js_sys::{Object, Uint8Array};
@@ -135,8 +137,11 @@ struct Live {
 /// One video track's decoder, used by one decode pass at a time (see [`Decoder::lock`]).
 pub struct Decoder {
     config: RefCell<Option<Result<VideoDecoderConfig>>>,
-    /// H.264 NAL length-field size, to recognise non-reference samples that may be skipped.
-    avc_nal_length: Option<usize>,
+    /// H.264's `avcC` as configured (gaps in `frame_num` allowed), to leave out pictures that a
+    /// one-frame decode does not need (core's `SkipCheck`).
+    avc: Option<Vec<u8>>,
+    /// Leaving B pictures out once had to be undone on this track: it is not tried again.
+    b_restarted: Cell<bool>,
     shared: Rc<Shared>,
     live: RefCell<Option<Live>>,
     busy: Cell<bool>,
@@ -167,12 +172,20 @@ impl Decoder {
             decoded: Cell::new(0),
             notify,
         });
-        let avc_nal_length = codec.as_ref().ok().and_then(|c| match &c.fourcc.0 {
-            b"avc1" | b"avc3" => Some(usize::from(*c.description.as_ref()?.get(4)? & 3) + 1),
-            _ => None,
+        let mut codec = codec;
+        let avc = codec.as_mut().ok().and_then(|c| {
+            let d = c.description.as_mut()?;
+            if matches!(&c.fourcc.0, b"avc1" | b"avc3") {
+                if let Some(gaps) = allow_frame_num_gaps(d) {
+                    *d = gaps;
+                }
+                return Some(d.clone());
+            }
+            None
         });
         let this = Rc::new(Self {
-            avc_nal_length,
+            avc,
+            b_restarted: Cell::new(false),
             config: RefCell::new(None),
             shared,
             live: RefCell::new(None),
@@ -298,20 +311,34 @@ impl Decoder {
         stop: &dyn Fn() -> bool,
     ) -> Result<()> {
         self.ready().await?;
-        let decoder = self.decoder()?;
         *self.shared.error.borrow_mut() = None;
         *self.shared.sink.borrow_mut() = Some(Rc::clone(sink));
-        let r = self
-            .feed(&decoder, reader, index, run, sink, max_out, stop)
-            .await;
+        // B pictures are left out for one wanted I or P frame: shown after every sample
+        // before it in the run.
+        let pts = |i| index.sample(i).map(|s| s.pts);
+        let mut skip_b = !self.b_restarted.get()
+            && sink.wanted.borrow().len() == 1
+            && (run.first..run.last).all(|i| pts(i) < pts(run.last));
+        let (r, decoder) = loop {
+            let decoder = self.decoder()?;
+            let r = self
+                .feed(&decoder, reader, index, run, sink, max_out, stop, skip_b)
+                .await;
+            if !matches!(r, Ok(None)) {
+                break (r, decoder);
+            }
+            self.b_restarted.set(true);
+            skip_b = false;
+            self.discard();
+        };
         let r = match r {
-            Ok(true) => JsFuture::from(decoder.flush())
+            Ok(Some(true)) => JsFuture::from(decoder.flush())
                 .await
                 .map(|_| ())
                 .map_err(|e| {
                     self.error_or(Failure::from_js("decode", "flushing the VideoDecoder", &e))
                 }),
-            Ok(false) => Ok(()),
+            Ok(_) => Ok(()),
             Err(e) => Err(e),
         };
         if !matches!(r, Ok(())) || stop() {
@@ -325,7 +352,8 @@ impl Decoder {
         self.shared.error.borrow_mut().take().unwrap_or(f)
     }
 
-    /// Feeds the run; `Ok(false)` when stopped early.
+    /// Feeds the run; `Ok(Some(false))` when stopped early, `Ok(None)` when it has to start
+    /// again without leaving B pictures out (`skip_b`).
     #[allow(clippy::too_many_arguments)]
     async fn feed(
         &self,
@@ -336,8 +364,10 @@ impl Decoder {
         sink: &Rc<Sink>,
         max_out: usize,
         stop: &dyn Fn() -> bool,
-    ) -> Result<bool> {
+        skip_b: bool,
+    ) -> Result<Option<bool>> {
         let timescale = index.timescale();
+        let mut check = self.avc.as_ref().map(|avcc| SkipCheck::new(avcc, skip_b));
         for i in run.first..=run.last {
             let Some(s) = index.sample(i) else {
                 return Err(Failure::new(
@@ -348,12 +378,12 @@ impl Decoder {
             let end = s.offset.saturating_add(u64::from(s.size));
             reader.wait(s.offset, end, end).await?;
             let ts = micros(s.pts, timescale);
-            if i != run.first && !sink.wants(ts) {
-                if let Some(len) = self.avc_nal_length {
-                    if reader.with_bytes(s.offset, end, |b| non_reference(b, len)) == Some(true) {
-                        // Not shown and not referenced: skipping it changes no other picture.
-                        continue;
-                    }
+            if let Some(check) = check.as_mut() {
+                let shown = i == run.first || sink.wants(ts);
+                match reader.with_bytes(s.offset, end, |b| check.step(b, shown)) {
+                    Some(Step::Skip) => continue,
+                    Some(Step::Restart) => return Ok(None),
+                    _ => {}
                 }
             }
             loop {
@@ -362,7 +392,7 @@ impl Decoder {
                     return Err(e);
                 }
                 if stop() {
-                    return Ok(false);
+                    return Ok(Some(false));
                 }
                 if sink.len() < max_out && decoder.decode_queue_size() < MAX_DECODE_QUEUE {
                     break;
@@ -399,32 +429,8 @@ impl Decoder {
                 ))
             })?;
         }
-        Ok(true)
+        Ok(Some(true))
     }
-}
-
-/// Whether an H.264 sample (NAL units with `len`-byte length fields) holds only slices with
-/// `nal_ref_idc` 0: no other picture refers to it, so a decoder that need not show it may skip
-/// it (as ffmpeg's `skip_frame=nonref`).
-pub fn non_reference(sample: &[u8], len: usize) -> bool {
-    let mut pos = 0usize;
-    let mut slices = 0;
-    while let Some(&header) = sample.get(pos + len) {
-        let n = sample[pos..pos + len]
-            .iter()
-            .fold(0usize, |a, &b| (a << 8) | usize::from(b));
-        if matches!(header & 0x1f, 1 | 5) {
-            if header & 0x60 != 0 {
-                return false;
-            }
-            slices += 1;
-        }
-        match (pos + len).checked_add(n) {
-            Some(next) => pos = next,
-            None => break,
-        }
-    }
-    slices > 0
 }
 
 /// The first configuration `isConfigSupported` accepts: with `hardware` as given, else

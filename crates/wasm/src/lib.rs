@@ -7,7 +7,7 @@ pub mod error;
 pub mod http;
 pub mod notify;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", any(feature = "player", feature = "hls")))]
 pub mod audio;
 #[cfg(target_arch = "wasm32")]
 pub mod decoder;
@@ -21,7 +21,7 @@ pub mod info;
 pub mod reader;
 #[cfg(target_arch = "wasm32")]
 pub mod task;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", any(feature = "player", feature = "hls")))]
 pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod video;

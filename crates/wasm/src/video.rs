@@ -646,6 +646,7 @@ impl FrameStream {
 }
 
 /// Crate-internal access for the other parts of the API (`audio`, `timeline`).
+#[cfg(any(feature = "player", feature = "hls"))]
 impl Video {
     /// Calls `f` with the reader and the movie, or fails with code `closed`.
     pub(crate) fn with_movie<R>(&self, f: impl FnOnce(&Rc<Reader>, &Movie) -> R) -> Result<R> {

@@ -102,7 +102,7 @@ export class Engine {
       // evaluated (it registers the element before its own body runs) must not reach into it.
       await null;
       if (gen !== this.#loadGen) return;
-      video = await open(src, opts);
+      video = await open(src, { ...opts, player: true });
     } catch (e) {
       if (gen !== this.#loadGen) return;
       this.#fail(e);

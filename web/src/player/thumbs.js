@@ -72,7 +72,7 @@ export class Thumbnails {
         this.want = null;
         let bitmap = this.cache.get(frame);
         if (!bitmap) {
-          this.opening ??= open(this.src, { cacheBytes: 8 << 20, ...this.openOptions });
+          this.opening ??= open(this.src, { cacheBytes: 8 << 20, ...this.openOptions, player: true });
           this.video = await this.opening;
           if (this.closed) break;
           bitmap = await this.video.thumbnail(frame, { width: WIDTH });
