@@ -339,7 +339,7 @@ function markdown(r) {
   lines.push('');
   if (r.traces) {
     lines.push('## Where the deep frame\'s time goes', '');
-    lines.push(`frameseek, frame ${r.traces[0].k}, the \`VideoDecoder\` calls timed from the call to \`open()\` (medians of ${r.reps}). A chunk is fed once its bytes are in and the decoder's queue has room (at most 16 chunks wait), so the last feed is about when the GOP's last byte arrived; from there to the frame the decoder works through its queue, one reference frame after another (non-reference frames that are not shown are skipped).`, '');
+    lines.push(`frameseek, frame ${r.traces[0].k}, the \`VideoDecoder\` calls timed from the call to \`open()\` (medians of ${r.reps}). A chunk is fed once its bytes are in and the decoder's queue has room (at most 16 chunks wait), so the last feed is about when the GOP's last byte arrived; from there to the frame the decoder works through its queue, one reference frame after another (pictures that are not shown and that no fed picture refers to are left out: here the B pictures, the pyramid's references included).`, '');
     lines.push('| file | chunks decoded | first chunk fed | last chunk fed | frame out | exact |', '|---|---:|---:|---:|---:|:---:|');
     for (const t of r.traces) lines.push(`| ${t.label} | ${t.decodes} | ${ms(t.firstDecode)} | ${ms(t.lastFeed)} | ${ms(t.ms)} | ${t.exact ? 'yes' : 'no'} |`);
     lines.push('');

@@ -86,14 +86,19 @@ impl Subject {
     /// Decodes samples `first..=last` (from `bytes`) without a container; returns hashes of
     /// the output pictures keyed by their barcode.
     fn decode(&self, bytes: &[u8], first: usize, last: usize) -> HashMap<u32, u64> {
-        let index = self.index();
-        let samples: Vec<&[u8]> = (first..=last)
-            .map(|i| {
-                let s = index.sample(i).expect("sample");
-                &bytes[s.offset as usize..s.offset as usize + s.size as usize]
-            })
-            .collect();
+        let samples = self.samples(bytes, first, last);
         self.decode_samples(self.description.as_deref().unwrap_or_default(), &samples)
+    }
+
+    /// Samples `first..=last` (decode order), cut from `bytes` (a copy of the file).
+    fn samples<'a>(&self, bytes: &'a [u8], first: usize, last: usize) -> Vec<&'a [u8]> {
+        let index = self.index();
+        (first..=last)
+            .map(|i| {
+                let smp = index.sample(i).expect("sample");
+                &bytes[smp.offset as usize..(smp.offset + u64::from(smp.size)) as usize]
+            })
+            .collect()
     }
 
     /// Decodes `samples` (decode order) after the parameter sets of `description`.
@@ -270,12 +275,7 @@ fn open_gop_plans_start_at_idr_for_strict_decoders() {
             "frame {k}: run starts at an IDR"
         );
         let bytes = s.sparse(&plan.ranges);
-        let samples: Vec<&[u8]> = (plan.run.first..=plan.run.last)
-            .map(|i| {
-                let smp = index.sample(i).expect("sample");
-                &bytes[smp.offset as usize..(smp.offset + u64::from(smp.size)) as usize]
-            })
-            .collect();
+        let samples = s.samples(&bytes, plan.run.first, plan.run.last);
         let stream = annex_b(
             &s.codec,
             s.description.as_deref().unwrap_or_default(),
@@ -388,12 +388,7 @@ fn skip_check_leaves_out_only_unneeded_pictures() {
             let pts = |i: usize| index.sample(i).expect("sample").pts;
             let anchor = (plan.run.first..plan.run.last).all(|i| pts(i) < pts(plan.run.last));
             let bytes = s.sparse(&plan.ranges);
-            let samples: Vec<&[u8]> = (plan.run.first..=plan.run.last)
-                .map(|i| {
-                    let smp = index.sample(i).expect("sample");
-                    &bytes[smp.offset as usize..(smp.offset + u64::from(smp.size)) as usize]
-                })
-                .collect();
+            let samples = s.samples(&bytes, plan.run.first, plan.run.last);
             // B pictures may be left out whatever the frame: a restart is the check's answer
             // when that was wrong, and without skip_b it never restarts.
             let feed = |skip_b: bool| -> Option<Vec<&[u8]>> {

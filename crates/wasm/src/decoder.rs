@@ -319,27 +319,32 @@ impl Decoder {
         let mut skip_b = !self.b_restarted.get()
             && sink.wanted.borrow().len() == 1
             && (run.first..run.last).all(|i| pts(i) < pts(run.last));
-        let (r, decoder) = loop {
+        // A restart without leaving B pictures out when the check asks for one, and also when
+        // the decoder fails on a run with pictures left out (a decoder that refuses the gaps
+        // in frame_num, as Chromium's does on some long runs): the track then stops trying.
+        let r = loop {
             let decoder = self.decoder()?;
-            let r = self
+            let r = match self
                 .feed(&decoder, reader, index, run, sink, max_out, stop, skip_b)
-                .await;
-            if !matches!(r, Ok(None)) {
-                break (r, decoder);
+                .await
+            {
+                Ok(Some(true)) => JsFuture::from(decoder.flush())
+                    .await
+                    .map(|_| Some(true))
+                    .map_err(|e| {
+                        self.error_or(Failure::from_js("decode", "flushing the VideoDecoder", &e))
+                    }),
+                r => r,
+            };
+            match r {
+                Ok(None) => {}
+                Err(e) if skip_b && e.code == "decode" => {}
+                r => break r.map(|_| ()),
             }
             self.b_restarted.set(true);
             skip_b = false;
             self.discard();
-        };
-        let r = match r {
-            Ok(Some(true)) => JsFuture::from(decoder.flush())
-                .await
-                .map(|_| ())
-                .map_err(|e| {
-                    self.error_or(Failure::from_js("decode", "flushing the VideoDecoder", &e))
-                }),
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
+            *self.shared.error.borrow_mut() = None;
         };
         if !matches!(r, Ok(())) || stop() {
             self.discard();
