@@ -70,6 +70,14 @@ impl DecodeRun {
     pub fn is_empty(&self) -> bool {
         false
     }
+
+    /// Whether the last sample is shown after every other sample of the run, as an I or P
+    /// picture is (a B picture is shown before the picture decoded ahead of it). For such a
+    /// frame the B pictures before it may be left out (`codec::h264_skip`).
+    pub fn ends_on_anchor(&self, index: &TrackIndex) -> bool {
+        let pts = |i| index.sample(i).map(|s| s.pts);
+        (self.first..self.last).all(|i| pts(i) < pts(self.last))
+    }
 }
 
 /// What to fetch and decode to show one frame.

@@ -162,7 +162,7 @@ impl Decoder {
     /// A decoder for `codec`; the support check starts now and runs in the background.
     /// `hardware` is the `hardwareAcceleration` option (`None`: hardware, then software).
     pub fn new(
-        codec: std::result::Result<CodecConfig, Failure>,
+        mut codec: std::result::Result<CodecConfig, Failure>,
         hardware: Option<String>,
         notify: Rc<Notify>,
     ) -> Rc<Self> {
@@ -172,17 +172,16 @@ impl Decoder {
             decoded: Cell::new(0),
             notify,
         });
-        let mut codec = codec;
-        let avc = codec.as_mut().ok().and_then(|c| {
-            let d = c.description.as_mut()?;
-            if matches!(&c.fourcc.0, b"avc1" | b"avc3") {
+        // H.264 is configured with frame_num gaps allowed (when the SPS lets the flag be set).
+        let avc = match &mut codec {
+            Ok(c) if matches!(&c.fourcc.0, b"avc1" | b"avc3") => c.description.as_mut().map(|d| {
                 if let Some(gaps) = allow_frame_num_gaps(d) {
                     *d = gaps;
                 }
-                return Some(d.clone());
-            }
-            None
-        });
+                d.clone()
+            }),
+            _ => None,
+        };
         let this = Rc::new(Self {
             avc,
             b_restarted: Cell::new(false),
@@ -313,12 +312,9 @@ impl Decoder {
         self.ready().await?;
         *self.shared.error.borrow_mut() = None;
         *self.shared.sink.borrow_mut() = Some(Rc::clone(sink));
-        // B pictures are left out for one wanted I or P frame: shown after every sample
-        // before it in the run.
-        let pts = |i| index.sample(i).map(|s| s.pts);
-        let mut skip_b = !self.b_restarted.get()
-            && sink.wanted.borrow().len() == 1
-            && (run.first..run.last).all(|i| pts(i) < pts(run.last));
+        // B pictures are left out for one wanted I or P frame.
+        let mut skip_b =
+            !self.b_restarted.get() && sink.wanted.borrow().len() == 1 && run.ends_on_anchor(index);
         // A restart without leaving B pictures out when the check asks for one, and also when
         // the decoder fails on a run with pictures left out (a decoder that refuses the gaps
         // in frame_num, as Chromium's does on some long runs): the track then stops trying.

@@ -108,6 +108,12 @@ pub struct SliceParams {
     pub gaps_bit: usize,
 }
 
+/// The RBSP of a NAL unit of `nal_unit_type` `kind`: header byte dropped, emulation
+/// prevention removed. `None` for another type.
+fn rbsp_of(nal: &[u8], kind: u8) -> Option<Vec<u8>> {
+    (nal.first()? & 0x1f == kind).then(|| unescape(&nal[1..]))
+}
+
 /// `aspect_ratio_idc` 1 to 16 (H.264 Table E-1).
 const SAR_TABLE: [(u8, u8); 16] = [
     (1, 1),
@@ -132,10 +138,7 @@ const SAR_TABLE: [(u8, u8); 16] = [
 /// (H.264 §7.3.2.1.1 and §E.1.1): every profile, with scaling lists, 4:4:4 and separate
 /// colour planes, field coding and cropping. `None` when it is not an SPS or is malformed.
 pub fn parse_sps(nal: &[u8]) -> Option<Sps> {
-    if nal.first()? & 0x1f != 7 {
-        return None;
-    }
-    let rbsp = unescape(&nal[1..]);
+    let rbsp = rbsp_of(nal, 7)?;
     let mut r = Bits {
         data: &rbsp,
         pos: 0,
@@ -285,10 +288,7 @@ pub struct Pps {
 /// Parses a PPS NAL unit (NAL header included). `None` when it is not a PPS, is malformed, or
 /// uses slice groups (FMO, Baseline's extended tools, whose parameters are not read).
 pub fn parse_pps(nal: &[u8]) -> Option<Pps> {
-    if nal.first()? & 0x1f != 8 {
-        return None;
-    }
-    let rbsp = unescape(&nal[1..]);
+    let rbsp = rbsp_of(nal, 8)?;
     let mut r = Bits {
         data: &rbsp,
         pos: 0,

@@ -4,10 +4,12 @@
 //! of a decode run (H.264 §7.3.3) and keeps the short-term reference frames as the decoder
 //! has them (§8.2.5), where a picture left out is a "non-existing" frame of a `frame_num` gap
 //! (§8.2.5.2, which [`super::h264::allow_frame_num_gaps`] makes legal). Once a reference
-//! picture is left out, a P slice is fed only if its modification commands name every active
-//! entry of its list 0 and each is a frame the decoder has: then it refers to the same
-//! pictures as in the whole stream. I slices need nothing; B slices are fed only while nothing
-//! has been left out. Otherwise the run must be decoded again without leaving anything out.
+//! picture is left out, a P slice is fed only if it refers to the same pictures as in the
+//! whole stream: its modification commands name every active entry of its list 0 and each is
+//! a frame the decoder has, or it has no commands and the first active entries of the initial
+//! list were all fed since a picture was last left out. I slices need nothing; B slices are fed
+//! only while nothing has been left out. Otherwise the run must be decoded again without
+//! leaving anything out.
 
 use super::bits::{unescape, Bits};
 use super::h264::{avcc_parameter_sets, parse_pps, parse_sps, Pps, SliceParams};
