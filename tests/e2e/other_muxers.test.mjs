@@ -61,8 +61,13 @@ const RECORDED = [
 const GST_DEC = 'filesrc location={FIX}/h264_aac.mp4 ! qtdemux ! h264parse ! avdec_h264 ! videoconvert';
 /** h264_bframes_editlist.mp4's H.264 (B-frames, an edit list), for remuxing. */
 const GST_BFRAMES = 'filesrc location={FIX}/h264_bframes_editlist.mp4 ! qtdemux ! h264parse';
-/** h264_aac.mp4's AAC into `pad` of the element named m, then its video on. */
-const gstAv = (pad = 'm.') => `filesrc location={FIX}/h264_aac.mp4 ! qtdemux name=d d.audio_0 ! queue ! aacparse ! queue ! ${pad} d.video_0 ! queue`;
+/**
+ * h264_aac.mp4's AAC into `pad` of the element named m, then its video on. The audio queue is
+ * unbounded: x264enc holds about a second of video (lookahead, B-frames), and a full audio
+ * queue would stop qtdemux while the muxer waits for that video (the hlssink2 pipeline hung
+ * past its time limit now and then under load).
+ */
+const gstAv = (pad = 'm.') => `filesrc location={FIX}/h264_aac.mp4 ! qtdemux name=d d.audio_0 ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! aacparse ! queue ! ${pad} d.video_0 ! queue`;
 const GST = [
   ['qtmux, moov last', 'qtmux.mov', `${GST_BFRAMES} ! qtmux ! filesink location={OUT}`],
   ['mp4mux faststart', 'faststart.mp4', `${GST_BFRAMES} ! mp4mux faststart=true ! filesink location={OUT}`],
