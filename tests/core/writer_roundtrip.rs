@@ -156,3 +156,23 @@ fn remuxed_fixtures_keep_samples_and_times() {
         let _ = std::fs::remove_file(&path);
     }
 }
+
+/// A track ID at the top of its range (read from a file, as any value can be) leaves no larger
+/// ID for mvhd's next_track_ID: the writer says "search" (all ones) instead of overflowing.
+#[test]
+fn next_track_id_saturates() {
+    let f = video_fixtures()
+        .into_iter()
+        .find(|f| f.file == "h264_aac.mp4")
+        .expect("h264_aac fixture");
+    let data = std::fs::read(f.path()).expect("fixture");
+    let mut movie = read(&data);
+    movie.tracks[0].id = u32::MAX;
+    let tracks: Vec<_> = movie.tracks.iter().collect();
+    let init = write_init(movie.timescale, &tracks);
+    let at = init.windows(4).position(|w| w == b"mvhd").expect("mvhd") - 4;
+    let size = u32::from_be_bytes(init[at..at + 4].try_into().expect("4 bytes")) as usize;
+    let next = u32::from_be_bytes(init[at + size - 4..at + size].try_into().expect("4 bytes"));
+    assert_eq!(next, u32::MAX);
+    assert!(read(&init).tracks.iter().any(|t| t.id == u32::MAX));
+}

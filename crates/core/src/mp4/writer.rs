@@ -88,7 +88,15 @@ pub fn write_init(movie_timescale: u32, tracks: &[&Track]) -> Vec<u8> {
     w.zeros(10);
     w.matrix(0);
     w.zeros(24);
-    w.u32(tracks.iter().map(|t| t.id).max().unwrap_or(0) + 1);
+    // next_track_ID: all ones when no larger ID is left (ISO/IEC 14496-12 §8.2.2.3).
+    w.u32(
+        tracks
+            .iter()
+            .map(|t| t.id)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1),
+    );
     w.end();
     for t in tracks {
         write_trak(&mut w, t);
