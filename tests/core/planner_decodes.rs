@@ -5,7 +5,10 @@
 use frameseek_core::{
     plan_frame, plan_frames, read_movie, ByteRange, Error, Movie, PlanOptions, TrackIndex,
 };
-use frameseek_e2e::{annex_b, barcode, ffmpeg_gray_frames, ivf, reference_frames, video_fixtures};
+use frameseek_e2e::{
+    annex_b, barcode, ffmpeg_gray_frames, ffmpeg_gray_frames_logged, ivf, reference_frames,
+    video_fixtures,
+};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
@@ -103,6 +106,15 @@ impl Subject {
 
     /// Decodes `samples` (decode order) after the parameter sets of `description`.
     fn decode_samples(&self, description: &[u8], samples: &[&[u8]]) -> HashMap<u32, u64> {
+        self.decode_samples_logged(description, samples).0
+    }
+
+    /// [`Self::decode_samples`], with ffmpeg's error log.
+    fn decode_samples_logged(
+        &self,
+        description: &[u8],
+        samples: &[&[u8]],
+    ) -> (HashMap<u32, u64>, String) {
         let (format, stream) = if self.codec.starts_with("avc") {
             ("h264", annex_b(&self.codec, description, samples))
         } else if self.codec.starts_with("hvc") || self.codec.starts_with("hev") {
@@ -120,16 +132,17 @@ impl Subject {
         };
         // showall: ffmpeg otherwise withholds pictures decoded before an open-GOP recovery
         // point; the hash comparison below is what proves them exact.
-        let frames = ffmpeg_gray_frames(
+        let (frames, log) = ffmpeg_gray_frames_logged(
             &["-flags2", "+showall", "-f", format, "-i", "pipe:0"],
             Some(&stream),
             self.width,
             self.height,
         );
-        frames
+        let frames = frames
             .iter()
             .map(|l| (barcode(l, self.width), hash(l)))
-            .collect()
+            .collect();
+        (frames, log)
     }
 
     fn check(&self, k: usize, decoded: &HashMap<u32, u64>, what: &str) {
@@ -414,7 +427,14 @@ fn skip_check_leaves_out_only_unneeded_pictures() {
             let refs = samples.iter().filter(|smp| !non_reference(smp)).count();
             let fed_refs = fed.iter().filter(|smp| !non_reference(smp)).count();
             *left_out.entry((s.name.clone(), "references")).or_insert(0) += refs - fed_refs;
-            let decoded = s.decode_samples(&gaps, &fed);
+            let (decoded, log) = s.decode_samples_logged(&gaps, &fed);
+            // The fed stream must be conforming, not only decode right in ffmpeg: a decoder may
+            // refuse what ffmpeg logs and decodes on from (Chromium's does).
+            assert!(
+                log.is_empty(),
+                "{}: frame {k}: ffmpeg complains of the fed stream: {log}",
+                s.name
+            );
             s.check(k, &decoded, "with unneeded pictures left out");
         }
     }

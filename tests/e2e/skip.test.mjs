@@ -2,14 +2,17 @@
 // frameAt() feeds only the pictures its P slices can refer to (core's SkipCheck). x264
 // veryfast's B pyramid is left out, so the decoder outputs only the GOP's I and P pictures up
 // to the frame; x264 medium's P frames refer to B pictures, so the first try restarts without
-// leaving them out. Every frame is exact either way, on fresh opens and on one open.
+// leaving them out. Every frame is exact either way, on fresh opens and on one open. In
+// x264's 3-B-frame pyramid the B pictures carry the marking commands that keep the decoder's
+// reference frames in check; leaving them out must not feed a stream that Chromium's decoder
+// refuses (it fails on a command naming a frame it does not hold).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setup } from './browser.mjs';
+import { fixtures, setup } from './browser.mjs';
 
 const FRAMES = 60;
 const BARCODE =
@@ -41,6 +44,9 @@ describe('pictures left out of one-frame H.264 decodes', () => {
         .split('\n').map((l) => l.trim()).filter(Boolean);
       assert.equal(types[name].length, FRAMES);
     }
+    copyFileSync(join(fixtures, 'h264_long_gop.mp4'), join(dir, 'long_gop.mp4'));
+    types.long_gop = run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', join(dir, 'long_gop.mp4')])
+      .split('\n').map((l) => l.trim()).filter(Boolean);
     env = await setup({ mediaDir: dir });
   });
   after(async () => {
@@ -100,5 +106,40 @@ describe('pictures left out of one-frame H.264 decodes', () => {
       return out;
     }, [env.media('medium.mp4'), order]);
     assert.deepEqual(codes, order);
+  });
+
+  test('x264 with 3 B-frames: no frame makes the decoder fail', async () => {
+    // The fixture's I and P frames up to frame 120 (its frame_num wraps at 16 reference
+    // pictures, and its B pictures unmark frames), each on a fresh open, with the decoder's
+    // error callback watched.
+    const ks = types.long_gop.map((p, k) => [p, k]).filter(([p, k]) => p !== 'B' && k <= 120).map(([, k]) => k);
+    assert.ok(ks.length > 20, `${ks.length} I/P frames`);
+    const got = await env.page.evaluate(async ([url, ks]) => {
+      const Decoder = window.VideoDecoder;
+      const errors = [];
+      window.VideoDecoder = class extends Decoder {
+        constructor(init) {
+          super({ ...init, error: (e) => (errors.push(String(e)), init.error(e)) });
+        }
+      };
+      const out = [];
+      try {
+        for (const k of ks) {
+          errors.length = 0;
+          const v = await window.frameseek.open(url);
+          const f = await v.frameAt(k);
+          out.push([k, await window.barcode(f), [...errors]]);
+          f.close();
+          v.close();
+        }
+      } finally {
+        window.VideoDecoder = Decoder;
+      }
+      return out;
+    }, [env.media('long_gop.mp4'), ks]);
+    for (const [k, code, errors] of got) {
+      assert.equal(code, k, `frame ${k}`);
+      assert.deepEqual(errors, [], `frame ${k}: decoder errors`);
+    }
   });
 });

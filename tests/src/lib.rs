@@ -204,6 +204,17 @@ pub fn ffmpeg_gray_frames(
     width: usize,
     height: usize,
 ) -> Vec<Vec<u8>> {
+    ffmpeg_gray_frames_logged(input_args, stdin, width, height).0
+}
+
+/// [`ffmpeg_gray_frames`], with what ffmpeg logged at level `error` (the decoder's complaints
+/// about the stream, for one).
+pub fn ffmpeg_gray_frames_logged(
+    input_args: &[&str],
+    stdin: Option<&[u8]>,
+    width: usize,
+    height: usize,
+) -> (Vec<Vec<u8>>, String) {
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-v", "error", "-nostdin"])
         .args(input_args)
@@ -235,7 +246,10 @@ pub fn ffmpeg_gray_frames(
         let _ = w.join();
     }
     let frame = width * height;
-    out.stdout.chunks_exact(frame).map(<[u8]>::to_vec).collect()
+    (
+        out.stdout.chunks_exact(frame).map(<[u8]>::to_vec).collect(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Reference decode of a whole file: every presented frame, coded orientation.

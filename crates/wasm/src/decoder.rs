@@ -316,8 +316,8 @@ impl Decoder {
         let mut skip_b =
             !self.b_restarted.get() && sink.wanted.borrow().len() == 1 && run.ends_on_anchor(index);
         // A restart without leaving B pictures out when the check asks for one, and also when
-        // the decoder fails on a run with pictures left out (a decoder that refuses the gaps
-        // in frame_num, as Chromium's does on some long runs): the track then stops trying.
+        // the decoder fails on a run with pictures left out (a last guard, for a decoder that
+        // refuses what the check allows): the track then stops trying.
         let r = loop {
             let decoder = self.decoder()?;
             let r = match self

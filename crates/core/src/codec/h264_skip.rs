@@ -8,8 +8,10 @@
 //! whole stream: its modification commands name every active entry of its list 0 and each is
 //! a frame the decoder has, or it has no commands and the first active entries of the initial
 //! list were all fed since a picture was last left out. I slices need nothing; B slices are fed
-//! only while nothing has been left out. Otherwise the run must be decoded again without
-//! leaving anything out.
+//! only while nothing has been left out. A fed picture's marking commands must find every
+//! frame they name and leave at most `max_num_ref_frames` (a left-out picture's own commands
+//! do not run, so the decoder may hold other frames than in the whole stream). Otherwise the
+//! run must be decoded again without leaving anything out.
 
 use super::bits::{unescape, Bits};
 use super::h264::{avcc_parameter_sets, parse_pps, parse_sps, Pps, SliceParams};
@@ -200,17 +202,28 @@ impl SkipCheck {
             if first.idr {
                 self.frames.clear();
             }
+            // Left-out pictures' own marking commands do not run, so the decoder can hold other
+            // frames than in the whole stream. A command naming a frame it does not hold, or
+            // more frames than max_num_ref_frames, makes the fed stream non-conforming: some
+            // decoders refuse it (FFmpeg's "mmco: unref short failure", an error in Chromium).
             match &first.unmark {
                 Some(diffs) => {
                     for &d in diffs {
                         let pic_num = i64::from(cur) - i64::from(d) - 1;
+                        let held = self.frames.len();
                         self.frames.retain(|&(f, _)| wrap(f, cur, &sps) != pic_num);
+                        if self.frames.len() == held {
+                            return self.stop();
+                        }
                     }
                 }
                 None => self.slide(cur, &sps),
             }
             self.fed += 1;
             self.frames.push((cur, self.fed));
+            if self.frames.len() > sps.max_refs.max(1) as usize {
+                return self.stop();
+            }
             self.prev = Some(cur);
         }
         Step::Feed
