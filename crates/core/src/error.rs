@@ -137,7 +137,7 @@ impl Error {
 }
 
 impl ErrorKind {
-    /// The description, e.g. `truncated stsz box` (built without `core::fmt`, see [`crate::text`]).
+    /// The description, e.g. `truncated stsz box` (built without `core::fmt`, see [`crate::text!`]).
     pub fn message(&self) -> String {
         match self {
             ErrorKind::Truncated { what } => text!["truncated ", what],

@@ -26,8 +26,11 @@ impl Validators {
 /// What the preconditions say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Go on; `honor_range` is false when an If-Range did not match (send 200).
-    Proceed { honor_range: bool },
+    /// Go on.
+    Proceed {
+        /// False when an If-Range did not match: send 200 with the whole representation.
+        honor_range: bool,
+    },
     /// 304 Not Modified.
     NotModified,
     /// 412 Precondition Failed.

@@ -10,6 +10,8 @@
 //! remux: `markers` (timeline markers, SQLite), `transcode` (ffmpeg HLS for codecs browsers
 //! cannot decode), `live` (ffmpeg live HLS), `child` (their processes), `annotate`.
 
+#![warn(missing_docs)]
+
 pub mod annotate;
 pub mod archive;
 pub mod child;

@@ -2,6 +2,8 @@
 //! cache ([`reader`]), lets frameseek-core decide which bytes a frame needs, and decodes them
 //! with WebCodecs ([`decoder`]); [`video`] is the API that `web/` wraps as `open(url)`.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod error;
 pub mod http;
