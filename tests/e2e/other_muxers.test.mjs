@@ -178,7 +178,14 @@ describe('files from other muxers and encoders', () => {
         .replaceAll('{DIR}', dir)
         .replaceAll('{OUT}', join(dir, out))
         .split(' ');
-      const run = spawnSync('gst-launch-1.0', ['-q', ...words], { encoding: 'utf8', timeout: 120000 });
+      // Debian's GStreamer 1.22 splitmuxsink hangs now and then at the end of the stream (7
+      // of 120 runs here, each after EOS had reached the bus): a run that times out is tried
+      // again, up to three times. A pipeline takes a few seconds when it does not hang.
+      let run;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        run = spawnSync('gst-launch-1.0', ['-q', ...words], { encoding: 'utf8', timeout: 45000 });
+        if (run.error?.code !== 'ETIMEDOUT') break;
+      }
       assert.equal(run.status, 0, `GStreamer (${name}; scripts/setup installs it): ${run.error ?? ''}${run.stdout}${run.stderr}`);
     }
     env = await setup({ mediaDir: dir });
