@@ -4,7 +4,7 @@
 
 use frameseek_core::mp4::{write_fragment, write_init, FragmentRun};
 use frameseek_core::{read_movie, Error, Movie};
-use frameseek_e2e::{barcode, reference_frames, video_fixtures};
+use frameseek_e2e::{barcode, fixtures_dir, reference_frames, video_fixtures};
 
 fn read(data: &[u8]) -> Movie {
     read_movie(data.len() as u64, |a, b| -> Result<Vec<u8>, Error> {
@@ -161,11 +161,7 @@ fn remuxed_fixtures_keep_samples_and_times() {
 /// ID for mvhd's next_track_ID: the writer says "search" (all ones) instead of overflowing.
 #[test]
 fn next_track_id_saturates() {
-    let f = video_fixtures()
-        .into_iter()
-        .find(|f| f.file == "h264_aac.mp4")
-        .expect("h264_aac fixture");
-    let data = std::fs::read(f.path()).expect("fixture");
+    let data = std::fs::read(fixtures_dir().join("h264_aac.mp4")).expect("fixture");
     let mut movie = read(&data);
     movie.tracks[0].id = u32::MAX;
     let tracks: Vec<_> = movie.tracks.iter().collect();
