@@ -28,6 +28,8 @@ const FRAMES = String(args.frames ?? '0,900,1799').split(',').map(Number);
 const MEDIA = join(root, args.media ?? 'bench-out');
 const OUT = resolve(root, args.out ?? 'docs/bench.md');
 const FPS = 30;
+/** Frame-by-frame steps timed together in the stepping section. */
+const STEPS = 29;
 const FILES = [
   ['moov first', 'bench_moov_first.mp4', 2],
   ['moov last', 'bench_moov_last.mp4', 3],
@@ -224,6 +226,26 @@ async function main() {
     nextGop.push({ label, ms: median(times), requests, exact });
   }
 
+  // Frame-by-frame stepping after a first frame: forward from a GOP's keyframe and from deep
+  // in a GOP, and backward (moov first; where the moov lies does not matter after open()).
+  const steps = [];
+  for (const [from, dir] of [[900, 1], [1770, 1], [929, -1]]) {
+    const runs = { frameseek: [], mediabunny: [] };
+    for (let r = 0; r < REPS; r++) {
+      runs.frameseek.push(await page.evaluate(([u, f, n, d]) => window.runFrameseekSteps(u, f, n, d), [url(FILES[0][1], 'steps')[0], from, STEPS, dir]));
+      runs.mediabunny.push(await page.evaluate(([u, f, n, d, fps]) => window.runMediabunnySteps(u, f, n, d, fps), [url(FILES[0][1], 'steps')[0], from, STEPS, dir, FPS]));
+    }
+    const m = (xs, key) => median(xs.map((x) => x[key]));
+    steps.push({
+      from,
+      dir,
+      n: STEPS,
+      frameseek: { ms: m(runs.frameseek, 'ms'), decoded: m(runs.frameseek, 'decoded'), requests: m(runs.frameseek, 'requests'), exact: runs.frameseek.every((x) => x.exact) },
+      mediabunny: { ms: m(runs.mediabunny, 'ms'), exact: runs.mediabunny.every((x) => x.exact) },
+    });
+    console.log(`steps from ${from} by ${dir}: ${JSON.stringify(steps.at(-1))}`);
+  }
+
   // Where frameseek's time goes on the deep frame: decoder calls timed from open().
   const traces = [];
   for (const [label, file] of FILES) {
@@ -260,7 +282,7 @@ async function main() {
   await browser.close();
   await server.close();
   const size = moduleSize();
-  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, traces, cancel, size, date: new Date().toISOString() };
+  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, traces, cancel, size, date: new Date().toISOString() };
   mkdirSync(join(root, 'bench-out'), { recursive: true });
   writeFileSync(join(root, 'bench-out', 'bench.json'), JSON.stringify(report, null, 2));
   writeFileSync(OUT, markdown(report));
@@ -351,6 +373,20 @@ function markdown(r) {
   lines.push('| file | requests | time | exact |', '|---|---:|---:|:---:|');
   for (const n of r.nextGop) lines.push(`| ${n.label} | ${n.requests} | ${ms(n.ms)} | ${n.exact ? 'yes' : 'no'} |`);
   lines.push('');
+  if (r.steps) {
+    lines.push('## Stepping frame by frame', '');
+    lines.push(`After \`open()\` and a first frame, ${r.steps[0].n} steps of one frame, one call each (frameseek \`frameAt\`, mediabunny \`VideoSampleSink.getSample\`), timed together (medians of ${r.reps}; moov first). frameseek serves forward steps from one decode pass that holds up to 3 frames ahead; a step backwards decodes from the keyframe (only the I and P pictures when the frame is one).`, '');
+    lines.push('| steps | tool | time | per step | frames decoded | requests | exact |', '|---|---|---:|---:|---:|---:|:---:|');
+    for (const st of r.steps) {
+      const to = st.from + st.dir * st.n;
+      const name = `${st.from + st.dir} → ${to} (${st.dir > 0 ? 'forward' : 'backward'})`;
+      for (const tool of ['frameseek', 'mediabunny']) {
+        const t = st[tool];
+        lines.push(`| ${name} | ${tool} | ${ms(t.ms)} | ${ms(t.ms / st.n)} | ${t.decoded ?? ''} | ${t.requests ?? ''} | ${t.exact ? 'yes' : 'no'} |`);
+      }
+    }
+    lines.push('');
+  }
   if (r.traces) {
     lines.push('## Where the deep frame\'s time goes', '');
     lines.push(`frameseek, frame ${r.traces[0].k}, the \`VideoDecoder\` calls timed from the call to \`open()\` (medians of ${r.reps}). A chunk is fed once its bytes are in and the decoder's queue has room (at most 16 chunks wait), so the last feed is about when the GOP's last byte arrived; from there to the frame the decoder works through its queue, one reference frame after another (pictures that are not shown and that no fed picture refers to are left out: here the B pictures, the pyramid's references included).`, '');

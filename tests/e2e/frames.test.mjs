@@ -143,6 +143,70 @@ describe('browser', () => {
     assert.equal(got.last, 89);
   });
 
+  test('forward steps with frameAt run on one decode pass; other requests stop it', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const read = async (p) => {
+        const f = await p;
+        const code = await barcode(f);
+        f.close();
+        return code;
+      };
+      // What one frameAt costs from a fresh open: frame 200 lies 200 frames into a 300-frame GOP.
+      const one = await frameseek.open(url);
+      await read(one.frameAt(200));
+      const single = one.stats.framesDecoded;
+      one.close();
+
+      const v = await frameseek.open(url);
+      const steps = [];
+      for (let k = 200; k < 240; k++) steps.push(await read(v.frameAt(k)));
+      const stepped = v.stats.framesDecoded;
+      // Steps asked for together, a jump back, a frames() stream, steps again, the last frame.
+      const together = await Promise.all([240, 241, 242].map((k) => read(v.frameAt(k))));
+      const back = await read(v.frameAt(100));
+      const stream = [];
+      for await (const f of v.frames({ start: 243, end: 246 })) {
+        stream.push(await barcode(f));
+        f.close();
+      }
+      const again = [await read(v.frameAt(246)), await read(v.frameAt(247)), await read(v.frameAt(248))];
+      const end = [await read(v.frameAt(598)), await read(v.frameAt(599))];
+      const past = await v.frameAt(600).then(
+        () => 'resolved',
+        (e) => e.code,
+      );
+      v.close();
+      return { single, steps, stepped, together, back, stream, again, end, past };
+    }, env.media('h264_long_gop.mp4'));
+    assert.deepEqual(got.steps, [...Array(40).keys()].map((i) => 200 + i));
+    // Decoding every step from the keyframe would cost about 40 × `single`; one pass decodes
+    // the GOP through frame 239 once, plus the frames it holds ahead (3) and the decoder's lag.
+    assert.ok(got.single > 40, `frameAt(200) decoded ${got.single} frames`);
+    assert.ok(got.stepped <= got.single + 240 + 12, `40 steps decoded ${got.stepped} frames (one frameAt: ${got.single})`);
+    assert.deepEqual(got.together, [240, 241, 242]);
+    assert.equal(got.back, 100);
+    assert.deepEqual(got.stream, [243, 244, 245]);
+    assert.deepEqual(got.again, [246, 247, 248]);
+    assert.deepEqual(got.end, [598, 599]);
+    assert.equal(got.past, 'out-of-range');
+  });
+
+  test('forward steps with frameAt across HLS segments', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const codes = [];
+      for (let k = 20; k < 70; k++) {
+        const f = await v.frameAt(k, { raw: true });
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const stats = v.stats;
+      v.close();
+      return { codes, stats };
+    }, env.media('hls_ts/index.m3u8'));
+    assert.deepEqual(got.codes, [...Array(50).keys()].map((i) => 20 + i));
+  });
+
   // geometry and time
   test('rotation is reported and applied unless raw', async () => {
     const got = await env.page.evaluate(async (url) => {

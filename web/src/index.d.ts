@@ -182,7 +182,11 @@ export declare class Video {
   readonly markers: Marker[];
   /** Frame indices available now: `[start, end)`; a live window moves forward. */
   frameRange(): { start: number; end: number };
-  /** Presentation-order frame `index` (after edit lists), exact. The caller closes it. */
+  /**
+   * Presentation-order frame `index` (after edit lists), exact. The caller closes it. Forward
+   * steps (`frameAt(k)`, then `frameAt(k + 1)`, ...) share one decode pass that holds up to 3
+   * frames ahead; any other call stops it.
+   */
   frameAt(index: number, opts?: FrameOptions): Promise<VideoFrame>;
   /** The frame on screen at `seconds`. */
   frameAtTime(seconds: number, opts?: FrameOptions): Promise<VideoFrame>;

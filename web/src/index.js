@@ -67,6 +67,10 @@ function rotate(frame, degrees) {
 export class Video {
   #w;
   #info;
+  /** The last frameAt() index, to see a forward step coming. */
+  #last = -2;
+  /** Forward steps: `{ next, stream, p }`, a frames() stream that serves frameAt(next). */
+  #step;
 
   /** The wasm video for one of the player's exports (MP4: only with `{ player: true }`). */
   #p(name) {
@@ -108,8 +112,36 @@ export class Video {
   }
 
   async frameAt(index, { raw = false } = {}) {
-    const frame = await this.#w.frameAt(index);
+    let s = this.#step;
+    if (s?.next !== index) {
+      this.#endStep();
+      // frameAt(k) and then frameAt(k + 1): a forward step. Keep one decode pass going from
+      // here, so that each further step takes one frame from it instead of decoding from the
+      // keyframe again (WebCodecs needs a key chunk after every flush).
+      if (index === this.#last + 1 && Number.isInteger(index) && index < this.frameRange().end) {
+        s = this.#step = { next: index, stream: this.#w.frames(index, Infinity, 1, 3), p: null };
+      }
+    }
+    this.#last = index;
+    let frame;
+    if (s) {
+      s.next += 1;
+      const p = (s.p = (s.p ?? Promise.resolve()).then(() => s.stream.next()));
+      frame = await p.catch((e) => {
+        if (this.#step === s) this.#endStep();
+        throw e;
+      });
+      // Undefined when the pass was stopped meanwhile (another request came) or ran out.
+      if (!frame && this.#step === s) this.#endStep();
+    }
+    frame ??= await this.#w.frameAt(index);
     return raw ? frame : rotate(frame, this.#info.rotation);
+  }
+
+  /** Stops the forward-step pass (it holds the decoder), closing the frames it decoded ahead. */
+  #endStep() {
+    this.#step?.stream.close();
+    this.#step = undefined;
   }
 
   async frameAtTime(seconds, opts) {
@@ -117,6 +149,8 @@ export class Video {
   }
 
   async *frames({ start = 0, end = Infinity, step = 1, ahead = 3, raw = false } = {}) {
+    this.#endStep();
+    this.#last = -2;
     const stream = this.#w.frames(start, end, step, ahead);
     try {
       for (;;) {
@@ -191,6 +225,7 @@ export class Video {
   }
 
   close() {
+    this.#endStep();
     this.#w.close();
   }
 }
