@@ -246,6 +246,22 @@ async function main() {
     console.log(`steps from ${from} by ${dir}: ${JSON.stringify(steps.at(-1))}`);
   }
 
+  // <frameseek-player>: steps back from deep in a GOP, then forward again.
+  const playerSteps = [];
+  for (let r = 0; r < REPS; r++) {
+    playerSteps.push(await page.evaluate(([u, f, n, fps]) => window.runPlayerSteps(u, f, n, fps), [url(FILES[0][1], 'player')[0], 929, 10, FPS]));
+  }
+  const perStep = (key, i) => median(playerSteps.map((x) => x[key][i]));
+  const player = {
+    from: 929,
+    n: 10,
+    back: median(playerSteps[0].back.map((_, i) => perStep('back', i))),
+    forwardFirst: perStep('forward', 0),
+    forwardRest: median(playerSteps[0].forward.slice(1).map((_, i) => perStep('forward', i + 1))),
+    exact: playerSteps.every((x) => x.exact),
+  };
+  console.log(`player steps: ${JSON.stringify(player)}`);
+
   // Where frameseek's time goes on the deep frame: decoder calls timed from open().
   const traces = [];
   for (const [label, file] of FILES) {
@@ -282,7 +298,7 @@ async function main() {
   await browser.close();
   await server.close();
   const size = moduleSize();
-  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, traces, cancel, size, date: new Date().toISOString() };
+  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, player, traces, cancel, size, date: new Date().toISOString() };
   mkdirSync(join(root, 'bench-out'), { recursive: true });
   writeFileSync(join(root, 'bench-out', 'bench.json'), JSON.stringify(report, null, 2));
   writeFileSync(OUT, markdown(report));
@@ -384,6 +400,12 @@ function markdown(r) {
         const t = st[tool];
         lines.push(`| ${name} | ${tool} | ${ms(t.ms)} | ${ms(t.ms / st.n)} | ${t.decoded ?? ''} | ${t.requests ?? ''} | ${t.exact ? 'yes' : 'no'} |`);
       }
+    }
+    if (r.player) {
+      const p = r.player;
+      lines.push('', `\`<frameseek-player>\`, paused at frame ${p.from}: ${p.n} \`stepFrame(-1)\`, then ${p.n} \`stepFrame(1)\`, each awaited (medians over the steps of the medians of ${r.reps} runs). A step back decodes from the keyframe once (the producer's pass restarted after the previous step is aborted); the first step forward waits for the producer restarted after the last step back, and the next ones take its queued frames.`, '');
+      lines.push('| step | time | exact |', '|---|---:|:---:|');
+      lines.push(`| back | ${ms(p.back)} | ${p.exact ? 'yes' : 'no'} |`, `| first forward | ${ms(p.forwardFirst)} | |`, `| next forward | ${ms(p.forwardRest)} | |`);
     }
     lines.push('');
   }

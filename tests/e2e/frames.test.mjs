@@ -191,6 +191,36 @@ describe('browser', () => {
     assert.equal(got.past, 'out-of-range');
   });
 
+  test('frames({ signal }): an abort stops the pass while a frame is awaited', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const ac = new AbortController();
+      // Frame 299 is the last of a 300-frame GOP: its pass decodes the GOP before it yields.
+      const it = v.frames({ start: 299, signal: ac.signal });
+      const first = it.next();
+      await new Promise((r) => setTimeout(r, 20));
+      ac.abort();
+      const r = await first;
+      const decoded = v.stats.framesDecoded;
+      r.value?.close();
+      await it.return(); // (ended already when the abort worked)
+      const early = [];
+      for await (const f of v.frames({ start: 10, signal: AbortSignal.abort() })) {
+        early.push(f.timestamp);
+        f.close();
+      }
+      const f = await v.frameAt(150, { raw: true });
+      const after = await barcode(f);
+      f.close();
+      v.close();
+      return { done: r.done, decoded, early, after };
+    }, env.media('h264_long_gop.mp4'));
+    assert.equal(got.done, true, 'the aborted loop ends without a frame');
+    assert.ok(got.decoded < 150, `${got.decoded} frames decoded before the pass stopped (the frame needs about 200)`);
+    assert.deepEqual(got.early, [], 'an aborted signal yields nothing');
+    assert.equal(got.after, 150);
+  });
+
   test('forward steps with frameAt across HLS segments', async () => {
     const got = await env.page.evaluate(async (url) => {
       const v = await frameseek.open(url);

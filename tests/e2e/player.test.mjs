@@ -217,6 +217,47 @@ describe('frameseek-player', () => {
     assert.equal(last.code, last.frame);
   });
 
+  test('steps decode each GOP prefix once: back steps stop the producer, forward steps wait for it', async () => {
+    // h264_long_gop.mp4: one GOP of 300 frames, then another; frame 250 is deep in the first.
+    await make('h264_long_gop.mp4');
+    const got = await withPlayer(async (p) => {
+      p.currentTime = 250 / 30;
+      await nextEvent(p, 'seeked');
+      await new Promise((r) => setTimeout(r, 300));
+      const codes = [];
+      const decoded = () => p.stats.framesDecoded;
+      const d0 = decoded();
+      for (let i = 0; i < 3; i++) {
+        await p.stepFrame(-1);
+        codes.push(canvasBarcode(p));
+      }
+      const back = decoded() - d0;
+      const d1 = decoded();
+      for (let i = 0; i < 6; i++) {
+        await p.stepFrame(1);
+        codes.push(canvasBarcode(p));
+      }
+      const forward = decoded() - d1;
+      // What frameAt decodes for each of the frames stepped back to, on fresh opens.
+      let single = 0;
+      for (const k of [249, 248, 247]) {
+        const v = await frameseek.open(p.src);
+        (await v.frameAt(k)).close();
+        single += v.stats.framesDecoded;
+        v.close();
+      }
+      return { codes, back, forward, single };
+    });
+    assert.deepEqual(got.codes, [249, 248, 247, 248, 249, 250, 251, 252, 253]);
+    // A step back is frameAt(k); the producer restarted at k + 1 is stopped by the next step
+    // (about nothing decoded here; 20 a step allowed). Before, the stale producer finished
+    // its pass first: 650 pictures for these 3 steps against 388 for the frameAt calls.
+    assert.ok(got.back <= got.single + 3 * 20, `3 steps back decoded ${got.back} frames (frameAt alone: ${got.single})`);
+    // The first step forward takes the restarted producer's frame (one pass through the GOP),
+    // the next ones the frames it holds ahead. Before, each restarted it: 1576 pictures.
+    assert.ok(got.forward <= 260 + 6 + 8, `6 steps forward decoded ${got.forward} frames`);
+  });
+
   test('markers are drawn as part="marker" buttons; a click seeks there', async () => {
     await make('h264_aac.mp4', { controls: true });
     await withPlayer((p) => {

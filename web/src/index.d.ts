@@ -141,6 +141,11 @@ export interface FramesOptions extends FrameOptions {
   step?: number;
   /** Decoded frames held for the consumer at most (default 3). */
   ahead?: number;
+  /**
+   * Stops decoding when aborted, even while the loop awaits a frame (which then ends it):
+   * leaving the loop only stops the pass once the awaited frame is in.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ThumbnailOptions extends FrameOptions {

@@ -148,10 +148,13 @@ export class Video {
     return this.frameAt(this.#w.frameIndexAtTime(seconds), opts);
   }
 
-  async *frames({ start = 0, end = Infinity, step = 1, ahead = 3, raw = false } = {}) {
+  async *frames({ start = 0, end = Infinity, step = 1, ahead = 3, raw = false, signal } = {}) {
     this.#endStep();
     this.#last = -2;
     const stream = this.#w.frames(start, end, step, ahead);
+    // An abort stops decoding at once (the loop then ends), even while a frame is awaited.
+    signal?.addEventListener('abort', () => stream.close());
+    if (signal?.aborted) stream.close();
     try {
       for (;;) {
         const frame = await stream.next();

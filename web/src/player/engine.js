@@ -76,6 +76,10 @@ export class Engine {
   #loadGen = 0;
   #seekGen = 0;
   #prodGen = 0;
+  /** Aborts the producer's decode pass (see #stopProducer). */
+  #prodAbort = null;
+  /** The frame the producer queues next, while it runs. */
+  #prodNext = -1;
   #resumeGen = 0;
   #raf = 0;
   #timer = 0;
@@ -633,6 +637,8 @@ export class Engine {
 
   #startProducer(k0) {
     const gen = ++this.#prodGen;
+    this.#prodAbort?.abort();
+    this.#prodAbort = new AbortController();
     this.#produce(gen, k0).catch((e) => {
       if (gen !== this.#prodGen || e?.code === 'closed') return;
       if (this.#behindLiveWindow(e)) this.#rejoinLive();
@@ -642,6 +648,10 @@ export class Engine {
 
   #stopProducer() {
     this.#prodGen += 1;
+    // Stop the pass at once: it holds the decoder, which the next frame request needs.
+    this.#prodAbort?.abort();
+    this.#prodAbort = null;
+    this.#prodNext = -1;
     for (const q of this.queue) q.frame.close();
     this.queue = [];
     this.#wake();
@@ -649,7 +659,10 @@ export class Engine {
 
   async #produce(gen, k) {
     const live = () => gen === this.#prodGen;
+    const signal = this.#prodAbort.signal;
     for (;;) {
+      if (!live()) return;
+      this.#prodNext = k;
       if (k >= this.frameCount) {
         // A live source grows: wait for the frames of the next segment.
         if (!this.live) return;
@@ -661,13 +674,14 @@ export class Engine {
       if (!live()) return;
       const horizon = this.currentTime + this.prefetch;
       const end = this.#syncAtOrAfter(Math.max(lastAtOrBefore(this.times, horizon - 1e-9) + 1, k + 1));
-      for await (const frame of this.video.frames({ start: k, end, ahead: 2 })) {
+      for await (const frame of this.video.frames({ start: k, end, ahead: 2, signal })) {
         if (!live()) {
           frame.close();
           return;
         }
         this.queue.push({ k, t: this.times[k], frame });
-        k += 1;
+        this.#prodNext = k += 1;
+        this.#wake();
         if (this.paused && this.#pendingSteps === 0 && !this.seeking) this.#progress(false);
         await this.#until(() => !live() || this.queue.length < QUEUE);
         if (!live()) return;
@@ -719,6 +733,13 @@ export class Engine {
     this.seeking = true;
     this.host.emit('seeking');
     this.host.emit('timeupdate');
+    // The producer is about to queue frame k (a step forward right after a seek or a step
+    // back restarted it): wait for it rather than decode the GOP again.
+    const pg = this.#prodGen;
+    if (this.#prodNext === k && !this.queue.some((q) => q.k >= k)) {
+      await this.#until(() => gen !== this.#seekGen || pg !== this.#prodGen || this.error || this.queue.some((q) => q.k === k));
+      if (gen !== this.#seekGen) return;
+    }
     const i = this.queue.findIndex((q) => q.k === k);
     if (i >= 0) {
       // Decoded already (a step forward): drop what lies before it, keep the producer going.
