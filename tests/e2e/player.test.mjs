@@ -223,7 +223,12 @@ describe('frameseek-player', () => {
     const got = await withPlayer(async (p) => {
       p.currentTime = 250 / 30;
       await nextEvent(p, 'seeked');
-      await new Promise((r) => setTimeout(r, 300));
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      // With the producer's queue full (251-254), a step onto the frame it queues next.
+      for (let i = 0; i < 200 && p.stats.queuedFrames < 4; i++) await sleep(50);
+      const full = p.stats.queuedFrames;
+      const jump = await Promise.race([p.stepFrame(5).then(() => canvasBarcode(p)), sleep(10000).then(() => 'no frame in 10 s')]);
+      if (jump !== 255) return { full, jump }; // (later steps would wait behind this one)
       const codes = [];
       const decoded = () => p.stats.framesDecoded;
       const d0 = decoded();
@@ -240,18 +245,20 @@ describe('frameseek-player', () => {
       const forward = decoded() - d1;
       // What frameAt decodes for each of the frames stepped back to, on fresh opens.
       let single = 0;
-      for (const k of [249, 248, 247]) {
+      for (const k of [254, 253, 252]) {
         const v = await frameseek.open(p.src);
         (await v.frameAt(k)).close();
         single += v.stats.framesDecoded;
         v.close();
       }
-      return { codes, back, forward, single };
+      return { full, jump, codes, back, forward, single };
     });
-    assert.deepEqual(got.codes, [249, 248, 247, 248, 249, 250, 251, 252, 253]);
+    assert.equal(got.full, 4, 'the producer filled its queue');
+    assert.equal(got.jump, 255);
+    assert.deepEqual(got.codes, [254, 253, 252, 253, 254, 255, 256, 257, 258]);
     // A step back is frameAt(k); the producer restarted at k + 1 is stopped by the next step
     // (about nothing decoded here; 20 a step allowed). Before, the stale producer finished
-    // its pass first: 650 pictures for these 3 steps against 388 for the frameAt calls.
+    // its pass first: 650 pictures for 3 such steps against 388 for the frameAt calls.
     assert.ok(got.back <= got.single + 3 * 20, `3 steps back decoded ${got.back} frames (frameAt alone: ${got.single})`);
     // The first step forward takes the restarted producer's frame (one pass through the GOP),
     // the next ones the frames it holds ahead. Before, each restarted it: 1576 pictures.

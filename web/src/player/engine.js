@@ -737,6 +737,10 @@ export class Engine {
     // back restarted it): wait for it rather than decode the GOP again.
     const pg = this.#prodGen;
     if (this.#prodNext === k && !this.queue.some((q) => q.k >= k)) {
+      // The frames before k make room for it (a full queue holds the producer back).
+      for (const q of this.queue) q.frame.close();
+      this.queue = [];
+      this.#wake();
       await this.#until(() => gen !== this.#seekGen || pg !== this.#prodGen || this.error || this.queue.some((q) => q.k === k));
       if (gen !== this.#seekGen) return;
     }
