@@ -170,13 +170,20 @@ describe('browser', () => {
         f.close();
       }
       const again = [await read(v.frameAt(246)), await read(v.frameAt(247)), await read(v.frameAt(248))];
+      // The same frame again is the one held back (nothing decoded), and the steps go on.
+      const before = v.stats.framesDecoded;
+      const repeat = await read(v.frameAt(248));
+      const repeatDecoded = v.stats.framesDecoded - before;
+      const rotatedRepeat = await v.frameAt(248);
+      rotatedRepeat.close();
+      again.push(repeat, await read(v.frameAt(249)));
       const end = [await read(v.frameAt(598)), await read(v.frameAt(599))];
       const past = await v.frameAt(600).then(
         () => 'resolved',
         (e) => e.code,
       );
       v.close();
-      return { single, steps, stepped, together, back, stream, again, end, past };
+      return { single, steps, stepped, together, back, stream, again, repeatDecoded, end, past };
     }, env.media('h264_long_gop.mp4'));
     assert.deepEqual(got.steps, [...Array(40).keys()].map((i) => 200 + i));
     // Decoding every step from the keyframe would cost about 40 × `single`; one pass decodes
@@ -186,7 +193,8 @@ describe('browser', () => {
     assert.deepEqual(got.together, [240, 241, 242]);
     assert.equal(got.back, 100);
     assert.deepEqual(got.stream, [243, 244, 245]);
-    assert.deepEqual(got.again, [246, 247, 248]);
+    assert.deepEqual(got.again, [246, 247, 248, 248, 249]);
+    assert.equal(got.repeatDecoded, 0, 'frameAt(k) twice decodes k once');
     assert.deepEqual(got.end, [598, 599]);
     assert.equal(got.past, 'out-of-range');
   });

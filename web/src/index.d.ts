@@ -190,7 +190,8 @@ export declare class Video {
   /**
    * Presentation-order frame `index` (after edit lists), exact. The caller closes it. Forward
    * steps (`frameAt(k)`, then `frameAt(k + 1)`, ...) share one decode pass that holds up to 3
-   * frames ahead; any other call stops it.
+   * frames ahead; any other call stops it. The same index asked again is a clone of the
+   * frame returned last (no decode).
    */
   frameAt(index: number, opts?: FrameOptions): Promise<VideoFrame>;
   /** The frame on screen at `seconds`. */

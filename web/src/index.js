@@ -71,6 +71,8 @@ export class Video {
   #last = -2;
   /** Forward steps: `{ next, stream, p }`, a frames() stream that serves frameAt(next). */
   #step;
+  /** `[index, frame]`: the last frameAt() frame (coded orientation), cloned when asked again. */
+  #held;
 
   /** The wasm video for one of the player's exports (MP4: only with `{ player: true }`). */
   #p(name) {
@@ -112,6 +114,8 @@ export class Video {
   }
 
   async frameAt(index, { raw = false } = {}) {
+    const held = this.#held;
+    if (held?.[0] === index) return raw ? held[1].clone() : rotate(held[1].clone(), this.#info.rotation);
     let s = this.#step;
     if (s?.next !== index) {
       this.#endStep();
@@ -135,6 +139,8 @@ export class Video {
       if (!frame && this.#step === s) this.#endStep();
     }
     frame ??= await this.#w.frameAt(index);
+    this.#held?.[1].close();
+    this.#held = [index, frame.clone()];
     return raw ? frame : rotate(frame, this.#info.rotation);
   }
 
@@ -229,6 +235,7 @@ export class Video {
 
   close() {
     this.#endStep();
+    this.#held?.[1].close();
     this.#w.close();
   }
 }
