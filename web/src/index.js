@@ -236,6 +236,7 @@ export class Video {
   close() {
     this.#endStep();
     this.#held?.[1].close();
+    this.#held = undefined; // later calls reject with code `closed`
     this.#w.close();
   }
 }
