@@ -229,6 +229,44 @@ describe('browser', () => {
     assert.equal(got.after, 150);
   });
 
+  // One decoder per video, taken in turns: a loop that stops taking frames must not hold it.
+  for (const [file, from, other] of [
+    ['h264_long_gop.mp4', 100, 250],
+    ['hls_ts/index.m3u8', 30, 75],
+  ]) {
+    test(`${file}: a frames() loop that stops taking frames gives the decoder up to frameAt`, async () => {
+      const got = await env.page.evaluate(
+        async ({ url, from, other }) => {
+          const v = await frameseek.open(url);
+          // (HLS: frames 30–59 are one segment, one GOP.)
+          const it = v.frames({ start: from, end: from + 30, raw: true });
+          const codes = [];
+          const take = async () => {
+            const { value: f } = await it.next();
+            codes.push(await barcode(f));
+            f.close();
+          };
+          await take();
+          // The stream now holds `ahead` frames (3) and waits for its consumer, inside its GOP's
+          // decode pass (16 chunks at most wait in the decoder: the pass is not fed through).
+          await new Promise((r) => setTimeout(r, 300));
+          const timeout = new Promise((r) => setTimeout(() => r('timed out'), 10000));
+          const f = await Promise.race([v.frameAt(other, { raw: true }), timeout]);
+          const code = f === 'timed out' ? f : await barcode(f);
+          f.close?.();
+          while (codes.length < 30) await take();
+          const end = await it.next();
+          v.close();
+          return { codes, code, done: end.done };
+        },
+        { url: env.media(file), from, other },
+      );
+      assert.equal(got.code, other, 'frameAt while a frames() loop waits');
+      assert.deepEqual(got.codes, [...Array(30).keys()].map((i) => from + i), 'the loop goes on after it');
+      assert.equal(got.done, true);
+    });
+  }
+
   test('forward steps with frameAt across HLS segments', async () => {
     const ks = [...Array(50).keys()].map((i) => 20 + i);
     const got = await frameAt(env.media('hls_ts/index.m3u8'), ks);

@@ -196,7 +196,11 @@ export declare class Video {
   frameAt(index: number, opts?: FrameOptions): Promise<VideoFrame>;
   /** The frame on screen at `seconds`. */
   frameAtTime(seconds: number, opts?: FrameOptions): Promise<VideoFrame>;
-  /** Frames `start, start+step, ...` below `end`, in order, one decode pass per GOP. */
+  /**
+   * Frames `start, start+step, ...` below `end`, in order, one decode pass per GOP. While the
+   * loop does not take its `ahead` frames, other frame calls may use the decoder; the loop's
+   * pass then decodes its GOP from the keyframe again when it goes on.
+   */
   frames(opts?: FramesOptions): AsyncGenerator<VideoFrame, void, undefined>;
   /** Frame `index` scaled to `width` (or `height`). */
   thumbnail(index: number, opts?: ThumbnailOptions): Promise<ImageBitmap>;

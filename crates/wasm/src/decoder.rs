@@ -134,7 +134,7 @@ struct Live {
     _error: Closure<dyn FnMut(JsValue)>,
 }
 
-/// One video track's decoder, used by one decode pass at a time (see [`Decoder::lock`]).
+/// One video track's decoder, used by one decode pass at a time (see [`Decoder::run`]).
 pub struct Decoder {
     config: RefCell<Option<Result<VideoDecoderConfig>>>,
     /// H.264's `avcC` as configured (gaps in `frame_num` allowed), to leave out pictures that a
@@ -145,13 +145,15 @@ pub struct Decoder {
     shared: Rc<Shared>,
     live: RefCell<Option<Live>>,
     busy: Cell<bool>,
+    /// A call waits for the decoder while a pass holds it.
+    contended: Cell<bool>,
     closed: Cell<bool>,
 }
 
 /// Held while a decode pass owns the decoder.
-pub struct Guard(Rc<Decoder>);
+struct Guard<'a>(&'a Decoder);
 
-impl Drop for Guard {
+impl Drop for Guard<'_> {
     fn drop(&mut self) {
         self.0.busy.set(false);
         self.0.shared.notify.notify();
@@ -189,6 +191,7 @@ impl Decoder {
             shared,
             live: RefCell::new(None),
             busy: Cell::new(false),
+            contended: Cell::new(false),
             closed: Cell::new(false),
         });
         let task = Rc::clone(&this);
@@ -221,13 +224,19 @@ impl Decoder {
         }
     }
 
-    /// Waits until no other pass uses the decoder.
-    pub async fn lock(self: &Rc<Self>) -> Guard {
+    /// Waits until `ready()` and no other pass uses the decoder. Waiting while a pass holds it
+    /// asks that pass to give it up if its frames are waiting for their consumer (see `feed`).
+    async fn lock(&self, ready: impl Fn() -> bool) -> Guard<'_> {
         loop {
             let changed = self.shared.notify.changed();
-            if !self.busy.get() {
-                self.busy.set(true);
-                return Guard(Rc::clone(self));
+            if ready() {
+                if !self.busy.replace(true) {
+                    self.contended.set(false);
+                    return Guard(self);
+                }
+                if !self.contended.replace(true) {
+                    self.shared.notify.notify();
+                }
             }
             changed.await;
         }
@@ -297,9 +306,11 @@ impl Decoder {
         }
     }
 
-    /// Feeds decode-order samples `run` (their bytes from `reader`, fetched as needed) and
-    /// flushes; wanted frames land in `sink`. Feeding waits while `sink` holds `max_out`
-    /// frames, and stops early when `stop()` turns true. Call with the [`Guard`] held.
+    /// Takes the decoder, feeds it decode-order samples `run` (their bytes from `reader`,
+    /// fetched as needed) and flushes; wanted frames land in `sink`. Feeding waits while `sink`
+    /// holds `max_out` frames, and stops early when `stop()` turns true. A run waiting so gives
+    /// the decoder up to another call that waits for it, and once `sink` has room again, feeds
+    /// `run` again from its start (the frames that came out are not wanted any more).
     pub async fn run(
         &self,
         reader: &Rc<Reader>,
@@ -310,51 +321,63 @@ impl Decoder {
         stop: &dyn Fn() -> bool,
     ) -> Result<()> {
         self.ready().await?;
-        *self.shared.error.borrow_mut() = None;
-        *self.shared.sink.borrow_mut() = Some(Rc::clone(sink));
-        // B pictures are left out for one wanted I or P frame.
-        let mut skip_b =
-            !self.b_restarted.get() && sink.wanted.borrow().len() == 1 && run.ends_on_anchor(index);
-        // A restart without leaving B pictures out when the check asks for one, and also when
-        // the decoder fails on a run with pictures left out (a last guard, for a decoder that
-        // refuses what the check allows): the track then stops trying.
-        let r = loop {
-            let decoder = self.decoder()?;
-            let r = match self
-                .feed(&decoder, reader, index, run, sink, max_out, stop, skip_b)
-                .await
-            {
-                Ok(Some(true)) => JsFuture::from(decoder.flush())
-                    .await
-                    .map(|_| Some(true))
-                    .map_err(|e| {
-                        self.error_or(Failure::from_js("decode", "flushing the VideoDecoder", &e))
-                    }),
-                r => r,
-            };
-            match r {
-                Ok(None) => {}
-                Err(e) if skip_b && e.code == "decode" => {}
-                r => break r.map(|_| ()),
-            }
-            self.b_restarted.set(true);
-            skip_b = false;
-            self.discard();
+        loop {
+            let _guard = self.lock(|| stop() || sink.len() < max_out).await;
             *self.shared.error.borrow_mut() = None;
-        };
-        if !matches!(r, Ok(())) || stop() {
-            self.discard();
+            *self.shared.sink.borrow_mut() = Some(Rc::clone(sink));
+            // B pictures are left out for one wanted I or P frame.
+            let mut skip_b = !self.b_restarted.get()
+                && sink.wanted.borrow().len() == 1
+                && run.ends_on_anchor(index);
+            // A restart without leaving B pictures out when the check asks for one, and also
+            // when the decoder fails on a run with pictures left out (a last guard, for a
+            // decoder that refuses what the check allows): the track then stops trying.
+            let r = loop {
+                let decoder = self.decoder()?;
+                let r = match self
+                    .feed(&decoder, reader, index, run, sink, max_out, stop, skip_b)
+                    .await
+                {
+                    Ok(Some(true)) => JsFuture::from(decoder.flush())
+                        .await
+                        .map(|_| Some(true))
+                        .map_err(|e| {
+                            self.error_or(Failure::from_js(
+                                "decode",
+                                "flushing the VideoDecoder",
+                                &e,
+                            ))
+                        }),
+                    r => r,
+                };
+                match r {
+                    Ok(None) => {}
+                    Err(e) if skip_b && e.code == "decode" => {}
+                    r => break r,
+                }
+                self.b_restarted.set(true);
+                skip_b = false;
+                self.discard();
+                *self.shared.error.borrow_mut() = None;
+            };
+            *self.shared.sink.borrow_mut() = None;
+            // Stopped, failed or given up inside the run: the decoder is left mid-run.
+            if !matches!(r, Ok(Some(true))) {
+                self.discard();
+            }
+            match r {
+                Ok(Some(false)) if !stop() => {}
+                r => return r.map(drop),
+            }
         }
-        *self.shared.sink.borrow_mut() = None;
-        r
     }
 
     fn error_or(&self, f: Failure) -> Failure {
         self.shared.error.borrow_mut().take().unwrap_or(f)
     }
 
-    /// Feeds the run; `Ok(Some(false))` when stopped early, `Ok(None)` when it has to start
-    /// again without leaving B pictures out (`skip_b`).
+    /// Feeds the run; `Ok(Some(false))` when stopped early or given up, `Ok(None)` when it has
+    /// to start again without leaving B pictures out (`skip_b`).
     #[allow(clippy::too_many_arguments)]
     async fn feed(
         &self,
@@ -392,10 +415,11 @@ impl Decoder {
                 if let Some(e) = self.shared.error.borrow_mut().take() {
                     return Err(e);
                 }
-                if stop() {
+                let full = sink.len() >= max_out;
+                if stop() || full && self.contended.get() {
                     return Ok(Some(false));
                 }
-                if sink.len() < max_out && decoder.decode_queue_size() < MAX_DECODE_QUEUE {
+                if !full && decoder.decode_queue_size() < MAX_DECODE_QUEUE {
                     break;
                 }
                 changed.await;

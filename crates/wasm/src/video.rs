@@ -453,7 +453,6 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
             Rc::clone(decoder),
         );
         crate::task::spawn(async move {
-            let _guard = decoder.lock().await;
             let r = match inner.video() {
                 Ok((index, _)) => {
                     decoder
@@ -577,7 +576,6 @@ pub(crate) async fn decode_pass(
     ahead: usize,
     stop: &dyn Fn() -> bool,
 ) -> Result<()> {
-    let _guard = decoder.lock().await;
     for &(j, k) in frames {
         let pts = index.frame_pts(j).unwrap_or(0);
         sink.want(micros(pts, index.timescale()), k);

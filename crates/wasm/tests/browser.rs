@@ -1,15 +1,17 @@
 //! The reader and the decoder driver in headless Chromium (wasm-bindgen-test-runner), over a
 //! `blob:` URL holding a barcode fixture: ranges come back byte-exact, overlapping reads share
-//! fetches, cached bytes cost no request, and decode passes output exactly the wanted frame.
+//! fetches, cached bytes cost no request, and decode passes output exactly the wanted frame,
+//! taking the decoder in turns.
 #![cfg(target_arch = "wasm32")]
 
-use frameseek_core::{plan_frame, read_movie, PlanOptions};
+use frameseek_core::{plan_frame, plan_frames, read_movie, PlanOptions};
 use frameseek_wasm::decoder::{micros, Decoder, Sink};
 use frameseek_wasm::error::Failure;
 use frameseek_wasm::fetch::Target;
 use frameseek_wasm::notify::Notify;
 use frameseek_wasm::reader::{Reader, ReaderOptions};
 use js_sys::{Array, Reflect, Uint8Array};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -19,6 +21,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const FASTSTART: &[u8] = include_bytes!("../../../tests/fixtures/h264_faststart.mp4");
 const MOOV_LAST: &[u8] = include_bytes!("../../../tests/fixtures/h264_bframes_editlist.mp4");
+const LONG_GOP: &[u8] = include_bytes!("../../../tests/fixtures/h264_long_gop.mp4");
 const HEVC: &[u8] = include_bytes!("../../../tests/fixtures/hevc.mp4");
 
 fn blob_url(bytes: &[u8]) -> String {
@@ -138,7 +141,6 @@ async fn decoder_outputs_exact_frames() {
             let plan = plan_frame(&track.index, k, &PlanOptions::default()).expect("plan");
             let sink = Rc::new(Sink::default());
             sink.want(micros(plan.pts, track.index.timescale()), k);
-            let _guard = decoder.lock().await;
             decoder
                 .run(&reader, &track.index, plan.run, &sink, usize::MAX, &|| {
                     false
@@ -157,6 +159,92 @@ async fn decoder_outputs_exact_frames() {
         }
         assert!(decoder.frames_decoded() >= 6);
     }
+}
+
+/// A pass whose frames wait for their consumer gives the decoder up to another pass, and goes
+/// on, exact, once the consumer takes them.
+#[wasm_bindgen_test]
+async fn decoder_run_gives_way_while_its_frames_wait() {
+    let bytes = LONG_GOP;
+    let movie = read_movie(bytes.len() as u64, |s, e| {
+        Ok::<_, frameseek_core::Error>(bytes[s as usize..(e as usize).min(bytes.len())].to_vec())
+    })
+    .expect("movie");
+    let index = movie.video_track().expect("video track").index.clone();
+    let codec = movie.video_track().expect("video track").codec.clone();
+    let notify = Rc::new(Notify::default());
+    let target = Target {
+        url: blob_url(bytes),
+        ..Target::default()
+    };
+    let reader = Reader::new(target, ReaderOptions::default(), Rc::clone(&notify));
+    let decoder = Decoder::new(codec.map_err(Failure::from), None, Rc::clone(&notify));
+    decoder.ready().await.expect("H.264 is decodable");
+
+    // 100 frames of the first GOP (300 frames), at most 2 waiting for their consumer: the pass
+    // waits with most of its run not fed (at most 16 chunks wait in the decoder).
+    let wanted: Vec<usize> = (0..100).collect();
+    let plan = plan_frames(&index, &wanted, &PlanOptions::default()).expect("plan")[0].clone();
+    assert_eq!(plan.frames, wanted, "frames 0-99 are one pass");
+    let sink = Rc::new(Sink::default());
+    for &k in &wanted {
+        sink.want(
+            micros(index.frame_pts(k).expect("pts"), index.timescale()),
+            k,
+        );
+    }
+    let done = Rc::new(RefCell::new(None));
+    {
+        let (reader, index, decoder, sink, done) = (
+            Rc::clone(&reader),
+            index.clone(),
+            Rc::clone(&decoder),
+            Rc::clone(&sink),
+            Rc::clone(&done),
+        );
+        wasm_bindgen_futures::spawn_local(async move {
+            let r = decoder
+                .run(&reader, &index, plan.run, &sink, 2, &|| false)
+                .await;
+            *done.borrow_mut() = Some(r);
+        });
+    }
+    while sink.len() < 2 {
+        frameseek_wasm::fetch::sleep(5).await;
+    }
+
+    // Frame 344 (the second GOP) while the first pass holds the decoder, its frames not taken.
+    let plan = plan_frame(&index, 344, &PlanOptions::default()).expect("plan");
+    let other = Rc::new(Sink::default());
+    other.want(micros(plan.pts, index.timescale()), 344);
+    decoder
+        .run(&reader, &index, plan.run, &other, usize::MAX, &|| false)
+        .await
+        .expect("pass");
+    let (_, frame) = other.take().expect("frame 344 came out");
+    assert_eq!(barcode(&frame).await, 344);
+    frame.close();
+    assert!(done.borrow().is_none(), "the first pass is still waiting");
+
+    // The first pass goes on, from its keyframe, and yields the rest in order (a consumer that
+    // takes a frame says so, as `FrameStream::next` does).
+    let mut got = Vec::new();
+    while got.len() < wanted.len() {
+        match sink.take() {
+            Some((k, frame)) => {
+                assert_eq!(barcode(&frame).await, k, "barcode of frame {k}");
+                frame.close();
+                got.push(k);
+                notify.notify();
+            }
+            None => frameseek_wasm::fetch::sleep(5).await,
+        }
+    }
+    assert_eq!(got, wanted);
+    while done.borrow().is_none() {
+        frameseek_wasm::fetch::sleep(5).await;
+    }
+    assert!(matches!(done.borrow_mut().take(), Some(Ok(()))));
 }
 
 #[wasm_bindgen_test]

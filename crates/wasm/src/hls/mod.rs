@@ -388,7 +388,6 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
     let (index, decoder) = inner.video_of(&seg)?;
     let sink = Rc::new(Sink::default());
     sink.want(micros(plan.pts, index.timescale()), k as usize);
-    let _guard = decoder.lock().await;
     decoder
         .run(&seg.reader, index, plan.run, &sink, usize::MAX, &|| false)
         .await?;
