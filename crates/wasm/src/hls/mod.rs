@@ -326,12 +326,14 @@ async fn first_segment(source: &Rc<Source>) -> Result<Rc<Segment>> {
 
 /// Plans frames `numbers` of `seg` with `plan` (given the video index, the frames' local
 /// indices and where a decoder can start). When a plan would start where no decoder can (the
-/// segment's first frames continue a GOP from an earlier segment), plans on the segment joined
-/// with the earlier ones that GOP runs through ([`Source::joined`], at most [`JOIN_BACK_MAX`]
-/// back). Returns the segment planned on and the plans.
+/// segment's first frames continue a GOP from an earlier segment), or when `alone` is false
+/// (`numbers` lie in `seg` and the segments before it), plans on the segment joined with the
+/// earlier ones that GOP runs through ([`Source::joined`], at most [`JOIN_BACK_MAX`] back).
+/// Returns the segment planned on and the plans.
 async fn plan_decodable<P>(
     inner: &Rc<Inner>,
     seg: Rc<Segment>,
+    alone: bool,
     numbers: &[u64],
     plan: impl Fn(&TrackIndex, &[usize], &dyn Fn(usize) -> Option<bool>) -> Result<Vec<P>>,
     run_first: impl Fn(&P) -> usize,
@@ -344,12 +346,20 @@ async fn plan_decodable<P>(
         let startable = plans.iter().all(|p| seg.can_start(run_first(p)));
         Ok(startable.then_some(plans))
     };
-    if let Some(plans) = plan_on(&seg)? {
-        return Ok((seg, plans));
+    if alone {
+        if let Some(plans) = plan_on(&seg)? {
+            return Ok((seg, plans));
+        }
     }
     let joined = inner.source.joined(seg.sequence, JOIN_BACK_MAX).await?;
-    if let Some(plans) = plan_on(&joined)? {
-        return Ok((joined, plans));
+    let covered = joined
+        .frames
+        .first()
+        .is_some_and(|f| numbers.iter().all(|n| n >= f));
+    if covered {
+        if let Some(plans) = plan_on(&joined)? {
+            return Ok((joined, plans));
+        }
     }
     Err(Failure::new(
         "unsupported",
@@ -369,6 +379,7 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
     let (seg, plans) = plan_decodable(
         &inner,
         seg,
+        true,
         &[k],
         |index, local, is_start| {
             Ok(vec![plan_frame_where(
@@ -396,9 +407,10 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
 }
 
 /// Decodes `frames` (frame numbers, ascending) in order into `sink`: segment by segment, one
-/// decode pass per GOP, the next segment fetched while this one decodes. With `more_every`
-/// (`(start, step)` of a `frames()` whose end reached the frame count), the frames the last
-/// segment holds past the playlist's estimate follow at that step.
+/// decode pass per GOP, the next segment fetched while this one decodes. Where segments are
+/// cut inside GOPs, the segments that continue a GOP are joined and decoded in one pass. With
+/// `more_every` (`(start, step)` of a `frames()` whose end reached the frame count), the
+/// frames the last segment holds past the playlist's estimate follow at that step.
 async fn stream_frames(
     inner: &Rc<Inner>,
     mut frames: Vec<usize>,
@@ -409,6 +421,8 @@ async fn stream_frames(
 ) -> Result<()> {
     let stop = || state.stopped.get() || inner.source.closed.get();
     let mut at = 0;
+    // Seen a segment whose first frames continue a GOP from an earlier one.
+    let mut cut_in_gops = false;
     loop {
         if at == frames.len() {
             let Some((next, step)) = more_every else {
@@ -453,17 +467,53 @@ async fn stream_frames(
             local.push((seg.local_frame(f as u64), f));
             at += 1;
         }
-        if let Some(pos) = inner.source.timeline.borrow().position(seg.sequence) {
-            if at < frames.len() {
-                inner.source.prefetch(pos + 1);
+        // The segment after `seq`, when more frames are wanted.
+        let prefetch_after = |seq: u64, at: usize| {
+            if let Some(pos) = inner.source.timeline.borrow().position(seq) {
+                if at < frames.len() {
+                    inner.source.prefetch(pos + 1);
+                }
+            }
+        };
+        prefetch_after(seg.sequence, at);
+        // Segments cut inside GOPs: the wanted frames of the next segments that continue this
+        // GOP (up to one that starts a GOP) join this pass, so that the GOP decodes once
+        // rather than again from its start for each segment. They are read before the pass,
+        // the next ones that hold wanted frames all at once (at most a join's worth).
+        cut_in_gops |= !seg.can_start(0);
+        if cut_in_gops {
+            let tl = inner.source.timeline.borrow();
+            let wanted_last = frames.last().and_then(|&f| tl.segment_for_frame(f as u64));
+            if let (Some(pos), Some(last)) = (tl.position(seg.sequence), wanted_last) {
+                for p in pos + 1..=last.min(pos + JOIN_BACK_MAX) {
+                    inner.source.prefetch(p);
+                }
             }
         }
-        let numbers: Vec<u64> = local.iter().map(|l| l.1 as u64).collect();
-        let planned = plan_decodable(
-            inner,
-            Rc::clone(&seg),
-            &numbers,
-            |index, local, is_start| {
+        let (seg_end, mut tail) = (at, Rc::clone(&seg));
+        while cut_in_gops && tail.sequence - seg.sequence < JOIN_BACK_MAX as u64 {
+            let Some(&f) = frames.get(at) else {
+                break;
+            };
+            let next = match inner.locate(f as u64).await? {
+                Located::At(next, _) if next.sequence == tail.sequence + 1 => next,
+                _ => break,
+            };
+            if next.can_start(0) {
+                break;
+            }
+            let last = next.frames.last().copied().unwrap_or(0);
+            while frames.get(at).is_some_and(|&f| f as u64 <= last) {
+                at += 1;
+            }
+            tail = next;
+            prefetch_after(tail.sequence, at);
+            if tail.last_decoder_start().is_some() {
+                break;
+            }
+        }
+        let plan =
+            |index: &TrackIndex, local: &[usize], is_start: &dyn Fn(usize) -> Option<bool>| {
                 let mut wanted = local.to_vec();
                 wanted.dedup();
                 Ok(plan_frames_where(
@@ -472,10 +522,30 @@ async fn stream_frames(
                     &PlanOptions::default(),
                     is_start,
                 )?)
-            },
-            |p| p.run.first,
-        )
-        .await?;
+            };
+        let mut numbers: Vec<u64> = local.iter().map(|l| l.1 as u64).collect();
+        let mut planned = None;
+        if at > seg_end {
+            let mut joined = numbers.clone();
+            joined.extend(frames[seg_end..at].iter().map(|&f| f as u64));
+            match plan_decodable(inner, tail, false, &joined, &plan, |p| p.run.first).await {
+                Ok(p) => {
+                    planned = Some(p);
+                    numbers = joined;
+                }
+                // A GOP further back than a join reaches: segment by segment, as below.
+                Err(_) => at = seg_end,
+            }
+        }
+        let planned = match planned {
+            Some(p) => p,
+            None => {
+                plan_decodable(inner, Rc::clone(&seg), true, &numbers, &plan, |p| {
+                    p.run.first
+                })
+                .await?
+            }
+        };
         let (seg, plans) = if Rc::ptr_eq(&planned.0, &seg) {
             planned
         } else {
