@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Makes the benchmark's media: a 60 s 1080p30 H.264 file (8 Mbit/s, GOP 60, 2 B-frames,
 # AAC 128 kbit/s) with each frame's index stamped as the 16-bit barcode, moov last
-# (ffmpeg's default) and moov first (+faststart). Usage: make-media.sh OUTDIR
+# (ffmpeg's default) and moov first (+faststart); and HLS of its first 10 s of video cut by
+# time into 0.5 s segments (split/index.m3u8: each 2 s GOP runs through 4 segments).
+# Usage: make-media.sh OUTDIR
 set -euo pipefail
 out=${1:?usage: make-media.sh OUTDIR}
 mkdir -p "$out"
 last=$out/bench_moov_last.mp4
 first=$out/bench_moov_first.mp4
+split() {
+  [[ -s $out/split/index.m3u8 ]] && return
+  rm -rf "$out/split.tmp" && mkdir -p "$out/split.tmp"
+  ffmpeg -hide_banner -loglevel error -y -i "$first" -t 10 -an -c copy -f hls -hls_time 0.5 \
+    -hls_flags split_by_time -hls_playlist_type vod \
+    -hls_segment_filename "$out/split.tmp/seg_%d.ts" "$out/split.tmp/index.m3u8"
+  rm -rf "$out/split" && mv "$out/split.tmp" "$out/split"
+}
 if [[ -s $last && -s $first ]]; then
+  split
   exit 0
 fi
 barcode="geq=lum='if(mod(floor(N/pow(2,floor(X/20))),2),235,16)':cb=128:cr=128"
@@ -23,3 +34,4 @@ ffmpeg -hide_banner -loglevel error -y \
 mv "$last.tmp.mp4" "$last"
 ffmpeg -hide_banner -loglevel error -y -i "$last" -map 0 -c copy -movflags +faststart "$first.tmp.mp4"
 mv "$first.tmp.mp4" "$first"
+split

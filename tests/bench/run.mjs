@@ -246,6 +246,20 @@ async function main() {
     console.log(`steps from ${from} by ${dir}: ${JSON.stringify(steps.at(-1))}`);
   }
 
+  // frames() through HLS segments cut inside GOPs (split/, made by make-media.sh).
+  const hlsSplit = [];
+  // (The HLS module loads on the first playlist: once, uncounted.)
+  await page.evaluate(([u]) => window.runFrameseekStream(u, 0, 2), [url('split/index.m3u8', 'warm')[0]]);
+  for (const [start, end] of [[0, 300], [45, 300]]) {
+    const runs = [];
+    for (let r = 0; r < REPS; r++) {
+      runs.push(await page.evaluate(([u, s, e]) => window.runFrameseekStream(u, s, e), [url('split/index.m3u8', 'split')[0], start, end]));
+    }
+    const m = (key) => median(runs.map((x) => x[key]));
+    hlsSplit.push({ start, end, ms: m('ms'), first: m('first'), decoded: m('decoded'), requests: m('requests'), exact: runs.every((x) => x.exact) });
+    console.log(`HLS split frames ${start}-${end}: ${JSON.stringify(hlsSplit.at(-1))}`);
+  }
+
   // <frameseek-player>: steps back from deep in a GOP, then forward again.
   const playerSteps = [];
   for (let r = 0; r < REPS; r++) {
@@ -298,7 +312,7 @@ async function main() {
   await browser.close();
   await server.close();
   const size = moduleSize();
-  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, player, traces, cancel, size, date: new Date().toISOString() };
+  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, player, hlsSplit, traces, cancel, size, date: new Date().toISOString() };
   mkdirSync(join(root, 'bench-out'), { recursive: true });
   writeFileSync(join(root, 'bench-out', 'bench.json'), JSON.stringify(report, null, 2));
   writeFileSync(OUT, markdown(report));
@@ -407,6 +421,13 @@ function markdown(r) {
       lines.push('| step | time | exact |', '|---|---:|:---:|');
       lines.push(`| back | ${ms(p.back)} | ${p.exact ? 'yes' : 'no'} |`, `| first forward | ${ms(p.forwardFirst)} | |`, `| next forward | ${ms(p.forwardRest)} | |`);
     }
+    lines.push('');
+  }
+  if (r.hlsSplit) {
+    lines.push('## frames() through HLS segments cut inside GOPs', '');
+    lines.push(`The first 10 s of the moov-first file's video as HLS cut by time (ffmpeg \`-hls_time 0.5 -hls_flags split_by_time\`): 20 MPEG-TS segments of 0.5 s, each 2 s GOP running through 4 of them, most segments starting without a keyframe. frameseek \`frames({ start, end })\` from the call to \`open()\` (medians of ${r.reps}). The segments that continue a GOP are fetched together and joined, and the GOP is decoded once (not again from its keyframe for each segment), so a stream that starts inside a GOP waits for the GOP's remaining segments before its first frame.`, '');
+    lines.push('| frames | first frame | all frames | frames decoded | requests | exact |', '|---|---:|---:|---:|---:|:---:|');
+    for (const h of r.hlsSplit) lines.push(`| ${h.start}–${h.end - 1} | ${ms(h.first)} | ${ms(h.ms)} | ${h.decoded} | ${h.requests} | ${h.exact ? 'yes' : 'no'} |`);
     lines.push('');
   }
   if (r.traces) {
