@@ -467,29 +467,17 @@ async fn stream_frames(
             local.push((seg.local_frame(f as u64), f));
             at += 1;
         }
-        // The segment after `seq`, when more frames are wanted.
-        let prefetch_after = |seq: u64, at: usize| {
-            if let Some(pos) = inner.source.timeline.borrow().position(seq) {
-                if at < frames.len() {
-                    inner.source.prefetch(pos + 1);
-                }
-            }
-        };
-        prefetch_after(seg.sequence, at);
-        // Segments cut inside GOPs: the wanted frames of the next segments that continue this
-        // GOP (up to one that starts a GOP) join this pass, so that the GOP decodes once
-        // rather than again from its start for each segment. They are read before the pass,
-        // the next ones that hold wanted frames all at once (at most a join's worth).
-        cut_in_gops |= !seg.can_start(0);
-        if cut_in_gops {
-            let tl = inner.source.timeline.borrow();
-            let wanted_last = frames.last().and_then(|&f| tl.segment_for_frame(f as u64));
-            if let (Some(pos), Some(last)) = (tl.position(seg.sequence), wanted_last) {
-                for p in pos + 1..=last.min(pos + JOIN_BACK_MAX) {
-                    inner.source.prefetch(p);
-                }
+        if let Some(pos) = inner.source.timeline.borrow().position(seg.sequence) {
+            if at < frames.len() {
+                inner.source.prefetch(pos + 1);
             }
         }
+        // Segments cut inside GOPs: the wanted frames of the next segments that continue this
+        // GOP (up to one that starts a GOP) join this pass, so that the GOP decodes once
+        // rather than again from its start for each segment. They are read before the pass:
+        // once the first of them is in, the rest that may hold wanted frames all at once (at
+        // most a join's worth).
+        cut_in_gops |= !seg.can_start(0);
         let (seg_end, mut tail) = (at, Rc::clone(&seg));
         while cut_in_gops && tail.sequence - seg.sequence < JOIN_BACK_MAX as u64 {
             let Some(&f) = frames.get(at) else {
@@ -506,8 +494,16 @@ async fn stream_frames(
             while frames.get(at).is_some_and(|&f| f as u64 <= last) {
                 at += 1;
             }
+            if Rc::ptr_eq(&tail, &seg) {
+                let tl = inner.source.timeline.borrow();
+                let wanted_last = frames.last().and_then(|&f| tl.segment_for_frame(f as u64));
+                if let (Some(pos), Some(last)) = (tl.position(seg.sequence), wanted_last) {
+                    for p in pos + 2..=last.min(pos + JOIN_BACK_MAX) {
+                        inner.source.prefetch(p);
+                    }
+                }
+            }
             tail = next;
-            prefetch_after(tail.sequence, at);
             if tail.last_decoder_start().is_some() {
                 break;
             }
