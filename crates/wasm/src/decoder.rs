@@ -323,6 +323,9 @@ impl Decoder {
         self.ready().await?;
         loop {
             let _guard = self.lock(|| stop() || sink.len() < max_out).await;
+            if stop() {
+                return Ok(());
+            }
             *self.shared.error.borrow_mut() = None;
             *self.shared.sink.borrow_mut() = Some(Rc::clone(sink));
             // B pictures are left out for one wanted I or P frame.
