@@ -483,8 +483,10 @@ async fn stream_frames(
             let Some(&f) = frames.get(at) else {
                 break;
             };
-            let next = match inner.locate(f as u64).await? {
-                Located::At(next, _) if next.sequence == tail.sequence + 1 => next,
+            // (A frame it cannot place, say past a live window's end, ends the join: the loop
+            // above meets it again and answers for it.)
+            let next = match inner.locate(f as u64).await {
+                Ok(Located::At(next, _)) if next.sequence == tail.sequence + 1 => next,
                 _ => break,
             };
             if next.can_start(0) {
