@@ -174,6 +174,10 @@ describe('browser module: HLS sources', () => {
     // ffmpeg's split_by_time HLS of the 10 s GOP fixture: 2 s segments, most without an IDR;
     // and in 0.3 s segments, more than 8 segments from their GOP's IDR.
     ffmpegHls('h264_long_gop.mp4', 'split', ['-hls_time', '2', '-hls_flags', 'split_by_time']);
+    // Its third segment (inside the first GOP) missing.
+    const split = readFileSync(join(dir, 'split', 'index.m3u8'), 'utf8');
+    assert.match(split, /seg_2\.ts/);
+    writeFileSync(join(dir, 'split', 'missing.m3u8'), split.replace('seg_2.ts', 'nope.ts'));
     ffmpegHls('h264_long_gop.mp4', 'split_short', ['-hls_time', '0.3', '-hls_flags', 'split_by_time']);
     // 60 fps in a 1 kHz timescale (16, 17, 17 ms), 100 s, through frameseek pack.
     const ms = spawnSync(
@@ -458,6 +462,36 @@ describe('browser module: HLS sources', () => {
       assert.deepEqual((await frameAt(env.media(playlist), ks)).codes, ks);
     });
   }
+
+  // frames() reads ahead for the segments that continue a GOP; one it cannot read fails the
+  // stream when the stream reaches it, after the frames before it.
+  test('split/missing.m3u8: frames() yields the frames before a missing segment inside their GOP', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const codes = [];
+      let err;
+      try {
+        for await (const f of v.frames({ start: 0, end: 300, raw: true })) {
+          codes.push(await barcode(f));
+          f.close();
+        }
+      } catch (e) {
+        err = { code: e.code, message: e.message };
+      }
+      v.close();
+      return { codes, err };
+    }, env.media('split/missing.m3u8'));
+    // The missing segment's first frame, from ffprobe: its earliest timestamp on the 30 fps grid.
+    const firstPts = (seg) => {
+      const out = spawnSync('ffprobe', ['-v', 'quiet', '-select_streams', 'v', '-show_entries', 'packet=pts', '-of', 'csv=p=0', join(dir, 'split', seg)], { encoding: 'utf8' });
+      return Math.min(...out.stdout.split('\n').filter((l) => /^\d/.test(l)).map((l) => parseInt(l, 10)));
+    };
+    const missingFrom = Math.round((firstPts('seg_2.ts') - firstPts('seg_0.ts')) / 3000);
+    assert.ok(missingFrom > 60, `seg_2.ts starts at frame ${missingFrom}`);
+    assert.deepEqual(got.codes, frameList(0, missingFrom, 1));
+    assert.equal(got.err?.code, 'http', JSON.stringify(got.err));
+    assert.match(got.err.message, /nope\.ts/);
+  });
 
   test('a GOP that starts more than 8 segments back rejects clearly; nearer ones decode', async () => {
     const near = await frameAt(env.media('split_short/index.m3u8'), [40, 305, 300]);
