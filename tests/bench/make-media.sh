@@ -9,7 +9,7 @@ out=${1:?usage: make-media.sh OUTDIR}
 mkdir -p "$out"
 last=$out/bench_moov_last.mp4
 first=$out/bench_moov_first.mp4
-split() {
+make_split() {
   [[ -s $out/split/index.m3u8 ]] && return
   rm -rf "$out/split.tmp" && mkdir -p "$out/split.tmp"
   ffmpeg -hide_banner -loglevel error -y -i "$first" -t 10 -an -c copy -f hls -hls_time 0.5 \
@@ -18,7 +18,7 @@ split() {
   rm -rf "$out/split" && mv "$out/split.tmp" "$out/split"
 }
 if [[ -s $last && -s $first ]]; then
-  split
+  make_split
   exit 0
 fi
 barcode="geq=lum='if(mod(floor(N/pow(2,floor(X/20))),2),235,16)':cb=128:cr=128"
@@ -34,4 +34,4 @@ ffmpeg -hide_banner -loglevel error -y \
 mv "$last.tmp.mp4" "$last"
 ffmpeg -hide_banner -loglevel error -y -i "$last" -map 0 -c copy -movflags +faststart "$first.tmp.mp4"
 mv "$first.tmp.mp4" "$first"
-split
+make_split
