@@ -483,8 +483,8 @@ async fn stream_frames(
             let Some(&f) = frames.get(at) else {
                 break;
             };
-            // (A frame it cannot place, say past a live window's end, ends the join: the loop
-            // above meets it again and answers for it.)
+            // (A segment it cannot read or a frame it cannot place, say past a live window's
+            // end, ends the join: the loop above meets it again and answers for it.)
             let next = match inner.locate(f as u64).await {
                 Ok(Located::At(next, _)) if next.sequence == tail.sequence + 1 => next,
                 _ => break,
