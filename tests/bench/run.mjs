@@ -240,8 +240,8 @@ async function main() {
       from,
       dir,
       n: STEPS,
-      frameseek: { ms: m(runs.frameseek, 'ms'), decoded: m(runs.frameseek, 'decoded'), requests: m(runs.frameseek, 'requests'), exact: runs.frameseek.every((x) => x.exact) },
-      mediabunny: { ms: m(runs.mediabunny, 'ms'), exact: runs.mediabunny.every((x) => x.exact) },
+      frameseek: { ms: m(runs.frameseek, 'ms'), slowest: m(runs.frameseek, 'slowest'), decoded: m(runs.frameseek, 'decoded'), requests: m(runs.frameseek, 'requests'), exact: runs.frameseek.every((x) => x.exact) },
+      mediabunny: { ms: m(runs.mediabunny, 'ms'), slowest: m(runs.mediabunny, 'slowest'), exact: runs.mediabunny.every((x) => x.exact) },
     });
     console.log(`steps from ${from} by ${dir}: ${JSON.stringify(steps.at(-1))}`);
   }
@@ -405,14 +405,14 @@ function markdown(r) {
   lines.push('');
   if (r.steps) {
     lines.push('## Stepping frame by frame', '');
-    lines.push(`After \`open()\` and a first frame, ${r.steps[0].n} steps of one frame, one call each (frameseek \`frameAt\`, mediabunny \`VideoSampleSink.getSample\`), timed together (medians of ${r.reps}; moov first). frameseek serves forward steps from one decode pass that holds up to 3 frames ahead; a step backwards decodes from the keyframe (only the I and P pictures when the frame is one).`, '');
-    lines.push('| steps | tool | time | per step | frames decoded | requests | exact |', '|---|---|---:|---:|---:|---:|:---:|');
+    lines.push(`After \`open()\` and a first frame, ${r.steps[0].n} steps of one frame, one call each (frameseek \`frameAt\`, mediabunny \`VideoSampleSink.getSample\`), timed together (medians of ${r.reps}; moov first). frameseek serves forward steps from one decode pass that holds up to 3 frames ahead; a step backwards decodes, in one pass, the frames from the keyframe through it, and keeps copies of the last 16 of them (\`stepBackBytes\`, 48 MiB, at 1080p), which serve the next 15 steps back without decoding; "slowest step" is the longest single call (medians of ${r.reps}).`, '');
+    lines.push('| steps | tool | time | per step | slowest step | frames decoded | requests | exact |', '|---|---|---:|---:|---:|---:|---:|:---:|');
     for (const st of r.steps) {
       const to = st.from + st.dir * st.n;
       const name = `${st.from + st.dir} → ${to} (${st.dir > 0 ? 'forward' : 'backward'})`;
       for (const tool of ['frameseek', 'mediabunny']) {
         const t = st[tool];
-        lines.push(`| ${name} | ${tool} | ${ms(t.ms)} | ${ms(t.ms / st.n)} | ${t.decoded ?? ''} | ${t.requests ?? ''} | ${t.exact ? 'yes' : 'no'} |`);
+        lines.push(`| ${name} | ${tool} | ${ms(t.ms)} | ${ms(t.ms / st.n)} | ${ms(t.slowest)} | ${t.decoded ?? ''} | ${t.requests ?? ''} | ${t.exact ? 'yes' : 'no'} |`);
       }
     }
     if (r.player) {

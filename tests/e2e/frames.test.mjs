@@ -199,6 +199,119 @@ describe('browser', () => {
     assert.equal(got.past, 'out-of-range');
   });
 
+  /** Steps backwards with frameAt from `from` down to `to` in the page: barcodes and pictures decoded. */
+  const stepBack = (file, from, to, opts) =>
+    env.page.evaluate(
+      async ({ url, from, to, opts }) => {
+        const v = await frameseek.open(url, opts);
+        (await v.frameAt(from)).close();
+        const before = v.stats.framesDecoded;
+        const codes = [];
+        for (let k = from - 1; k >= to; k--) {
+          const f = await v.frameAt(k);
+          codes.push(await barcode(f));
+          f.close();
+        }
+        const decoded = v.stats.framesDecoded - before;
+        v.close();
+        return { codes, decoded };
+      },
+      { url: env.media(file), from, to, opts },
+    );
+
+  // Files with B-frames (closed and open GOPs, an edit list), a 300-frame GOP whose coded
+  // height is cropped, VP9; each walk crosses GOP boundaries.
+  for (const [file, from, to] of [
+    ['h264_aac.mp4', 149, 0],
+    ['h264_open_gop.mp4', 119, 0],
+    ['h264_bframes_editlist.mp4', 89, 0],
+    ['h264_long_gop.mp4', 330, 250],
+    ['vp9.mp4', 59, 0],
+  ]) {
+    test(`${file}: steps backwards with frameAt decode each pass once and keep its frames`, async () => {
+      const want = [...Array(from - to).keys()].map((i) => from - 1 - i);
+      const f = manifest().find((m) => m.file === file);
+      // The default 48 MiB holds a whole GOP at this size, so the first step back into a GOP
+      // decodes it from its keyframe through that frame once, and the steps after it in the
+      // GOP decode nothing: the pictures from each keyframe through the walk's last frame in
+      // its GOP (open GOPs and the decoder's lag add a few).
+      let once = 0;
+      f.keyframes.forEach((key, g) => {
+        const top = Math.min(from - 1, (f.keyframes[g + 1] ?? f.frames) - 1);
+        if (top >= to && top >= key) once += top - key + 1;
+      });
+      const kept = await stepBack(file, from, to);
+      assert.deepEqual(kept.codes, want);
+      assert.ok(kept.decoded <= once * 1.1 + 8, `${from - to} steps back decoded ${kept.decoded} pictures (GOP prefixes: ${once})`);
+      // Decoding every step from its keyframe (stepBackBytes 0, or before frames were kept)
+      // costs several times as many.
+      const off = await stepBack(file, from, to, { stepBackBytes: 0 });
+      assert.deepEqual(off.codes, want);
+      assert.ok(off.decoded > once * 1.5, `stepBackBytes 0: ${off.decoded} pictures decoded (GOP prefixes: ${once})`);
+      // A budget of 4 frames keeps 4 frames per pass: more passes, each shorter.
+      const small = await stepBack(file, from, to, { stepBackBytes: f.width * f.height * 1.5 * 4 });
+      assert.deepEqual(small.codes, want);
+      assert.ok(small.decoded > kept.decoded && small.decoded < off.decoded * 2, `4 frames kept: ${small.decoded} decoded`);
+    });
+  }
+
+  test('frames kept by a step backwards equal decoded ones, and other calls leave them or drop them', async () => {
+    const got = await env.page.evaluate(async (urls) => {
+      const props = async (f) => {
+        const data = new Uint8Array(f.allocationSize());
+        await f.copyTo(data);
+        const v = f.visibleRect;
+        const out = {
+          format: f.format,
+          visible: [v.x, v.y, v.width, v.height],
+          display: [f.displayWidth, f.displayHeight],
+          timestamp: f.timestamp,
+          duration: f.duration,
+          rotation: f.rotation,
+          colorSpace: f.colorSpace.toJSON(),
+          code: await barcode(f),
+          sum: data.reduce((a, b) => (a * 31 + b) >>> 0, 0),
+        };
+        f.close();
+        return out;
+      };
+      const out = {};
+      for (const url of urls) {
+        // Frame 40 from a fresh video (a pass of its own) and from the frames a step back to 41 kept.
+        const fresh = await frameseek.open(url);
+        const a = await props(await fresh.frameAt(40));
+        fresh.close();
+        const v = await frameseek.open(url);
+        (await v.frameAt(42)).close();
+        (await v.frameAt(41)).close();
+        const d = v.stats.framesDecoded;
+        const b = await props(await v.frameAt(40));
+        // Within the kept frames, forward and back again, and after a frames() loop: nothing decoded.
+        const codes = [];
+        for (const k of [41, 39, 38, 39]) codes.push((await props(await v.frameAt(k))).code);
+        let decoded = v.stats.framesDecoded - d;
+        for await (const f of v.frames({ start: 0, end: 2 })) f.close();
+        const d1 = v.stats.framesDecoded;
+        codes.push((await props(await v.frameAt(37))).code);
+        decoded += v.stats.framesDecoded - d1;
+        // A jump elsewhere drops them: frame 38 is decoded again.
+        (await v.frameAt(80)).close();
+        const d2 = v.stats.framesDecoded;
+        codes.push((await props(await v.frameAt(38))).code);
+        out[url] = { a, b, codes, decoded, again: v.stats.framesDecoded - d2 };
+        v.close();
+      }
+      return out;
+    }, ['h264_long_gop.mp4', 'h264_sar.mp4', 'h264_rotated.mp4'].map((f) => env.media(f)));
+    for (const [url, r] of Object.entries(got)) {
+      assert.deepEqual(r.b, r.a, url);
+      assert.equal(r.a.code, 40, url);
+      assert.deepEqual(r.codes, [41, 39, 38, 39, 37, 38], url);
+      assert.equal(r.decoded, 0, `${url}: steps onto kept frames decode nothing`);
+      assert.ok(r.again > 0, `${url}: frame 38 after a jump`);
+    }
+  });
+
   test('frames({ signal }): an abort stops the pass while a frame is awaited', async () => {
     const got = await env.page.evaluate(async (url) => {
       const v = await frameseek.open(url);

@@ -31,10 +31,19 @@ export interface OpenOptions {
   /**
    * Load the MP4 module with the player's exports, so that the video has `audioConfig`,
    * `audioChunks`, `frameTimes`, `syncFrames`, `bufferedRanges` and `prefetchFrames` (as
-   * `<frameseek-player>` does). Without it an MP4 video lacks those six methods, and plain
-   * `open()` loads a module about 4 KB smaller gzipped. HLS videos always have them.
+   * `<frameseek-player>` does; see {@link PlayerVideo}). Without it an MP4 video lacks those
+   * six methods, and plain `open()` loads a module about 4 KB smaller gzipped. HLS videos
+   * have the four that are not about audio.
    */
   player?: boolean;
+  /**
+   * Memory for frames kept by steps backwards (MP4): `frameAt(k)` right after
+   * `frameAt(k + 1)` decodes the frames from `k`'s keyframe through `k` in one pass and keeps
+   * copies of the last of them, as many as this many bytes hold at 8 bits 4:2:0 (default
+   * 48 MiB: 16 frames at 1080p, a whole GOP at 320x240), so that the next steps back take
+   * one without decoding. 0 turns it off (each step back decodes from the keyframe).
+   */
+  stepBackBytes?: number;
   /** `'hls'` opens `url` as an HLS playlist, `'mp4'` as a file; by default a path ending in .m3u8/.m3u is HLS. */
   format?: 'hls' | 'mp4';
   /** HLS master playlists: take this variant (index in the playlist) when it exists. */
@@ -190,8 +199,11 @@ export declare class Video {
   /**
    * Presentation-order frame `index` (after edit lists), exact. The caller closes it. Forward
    * steps (`frameAt(k)`, then `frameAt(k + 1)`, ...) share one decode pass that holds up to 3
-   * frames ahead; any other call stops it. The same index asked again is a clone of the
-   * frame returned last (no decode).
+   * frames ahead; any other call stops it. A step backwards decodes the frames before it in
+   * its GOP too and keeps copies of them (see `stepBackBytes`; their `codedWidth` and
+   * `codedHeight` are the visible size), so that the next steps, back or forward within
+   * them, decode nothing; a frame elsewhere drops them. The same index asked again is a
+   * clone of the frame returned last (no decode).
    */
   frameAt(index: number, opts?: FrameOptions): Promise<VideoFrame>;
   /** The frame on screen at `seconds`. */
@@ -206,26 +218,27 @@ export declare class Video {
   thumbnail(index: number, opts?: ThumbnailOptions): Promise<ImageBitmap>;
   /**
    * WebCodecs configuration of the first audio track; undefined when there is none. This and
-   * the five methods after it need `open(url, { player: true })` for MP4 (they throw without).
+   * the five methods after it are there for MP4 opened with `{ player: true }` (a
+   * {@link PlayerVideo}); HLS videos have the four that are not about audio.
    */
-  audioConfig(): (AudioDecoderConfig & { duration: number; sampleCount: number }) | undefined;
+  audioConfig?(): (AudioDecoderConfig & { duration: number; sampleCount: number }) | undefined;
   /**
    * The audio samples presented in `[from, to)` seconds, in order, fetched with coalesced
    * ranges. One call returns at most 2048 samples or 8 MiB; `next` is where to go on (`to`
    * unless the answer was cut short).
    */
-  audioChunks(from: number, to: number): Promise<{ chunks: EncodedAudioChunk[]; next: number }>;
+  audioChunks?(from: number, to: number): Promise<{ chunks: EncodedAudioChunk[]; next: number }>;
   /** Presentation time in seconds of every frame (frame `k` at index `k`). */
-  frameTimes(): Float64Array;
+  frameTimes?(): Float64Array;
   /** Presentation-order indices of the sync samples, ascending. */
-  syncFrames(): Uint32Array;
+  syncFrames?(): Uint32Array;
   /** Time ranges whose frames' bytes are in the cache: `[start0, end0, start1, end1, ...]`. */
-  bufferedRanges(): Float64Array;
+  bufferedRanges?(): Float64Array;
   /**
    * Starts fetching the bytes that the frames presented in `[from, to]` seconds need (from the
    * sync sample before `from`), without decoding them. Returns the number of frames.
    */
-  prefetchFrames(from: number, to: number): number;
+  prefetchFrames?(from: number, to: number): number;
   /** Cancels requests and releases the decoder. */
   close(): void;
 }
@@ -236,7 +249,18 @@ export declare class Video {
  * count across segments. HLS frame `k` is the frame shown at `k / fps` after the first frame
  * of the first segment: exact for constant-frame-rate streams.
  */
+export declare function open(url: string | URL, opts: OpenOptions & { player: true }): Promise<PlayerVideo>;
 export declare function open(url: string | URL, opts?: OpenOptions): Promise<Video>;
+
+/** A video opened with `{ player: true }`: it has the player's six methods. */
+export interface PlayerVideo extends Video {
+  audioConfig(): (AudioDecoderConfig & { duration: number; sampleCount: number }) | undefined;
+  audioChunks(from: number, to: number): Promise<{ chunks: EncodedAudioChunk[]; next: number }>;
+  frameTimes(): Float64Array;
+  syncFrames(): Uint32Array;
+  bufferedRanges(): Float64Array;
+  prefetchFrames(from: number, to: number): number;
+}
 
 /** Loads the MP4 module with the player's exports once; `open(url, { player: true })` does it. */
 export declare function loadPlayer(moduleOrPath?: string | URL | BufferSource | WebAssembly.Module): Promise<unknown>;

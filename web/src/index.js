@@ -8,10 +8,12 @@ let ready;
 let playerReady;
 let hlsReady;
 
+/** wasm-bindgen's init argument: a module URL or bytes to load instead of the default. */
+const initArg = (moduleOrPath) => (moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
+
 /** Loads the wasm module once (also done by `open()`); pass a URL or bytes to override. */
 export function load(moduleOrPath) {
-  ready ??= init(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
-  return ready;
+  return (ready ??= init(initArg(moduleOrPath)));
 }
 
 /**
@@ -19,20 +21,12 @@ export function load(moduleOrPath) {
  * `syncFrames`, `bufferedRanges`, `prefetchFrames`) once; `open(url, { player: true })` does it.
  */
 export function loadPlayer(moduleOrPath) {
-  playerReady ??= import('./pkg-player/frameseek_player.js').then(async (m) => {
-    await m.default(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
-    return m;
-  });
-  return playerReady;
+  return (playerReady ??= import('./pkg-player/frameseek_player.js').then((m) => m.default(initArg(moduleOrPath)).then(() => m)));
 }
 
 /** Loads the HLS module (playlists, TS and fMP4 segments) once; `open()` does it for .m3u8 URLs. */
 export function loadHls(moduleOrPath) {
-  hlsReady ??= import('./pkg-hls/frameseek_hls.js').then(async (m) => {
-    await m.default(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
-    return m;
-  });
-  return hlsReady;
+  return (hlsReady ??= import('./pkg-hls/frameseek_hls.js').then((m) => m.default(initArg(moduleOrPath)).then(() => m)));
 }
 
 /** Whether `open()` treats `url` as an HLS playlist: `opts.format`, else a .m3u8/.m3u path. */
@@ -67,22 +61,24 @@ function rotate(frame, degrees) {
 export class Video {
   #w;
   #info;
-  /** The last frameAt() index, to see a forward step coming. */
+  /** The last frameAt() index, to see a step coming. */
   #last = -2;
   /** Forward steps: `{ next, stream, p }`, a frames() stream that serves frameAt(next). */
   #step;
-  /** `[index, frame]`: the last frameAt() frame (coded orientation), cloned when asked again. */
-  #held;
-
-  /** The wasm video for one of the player's exports (MP4: only with `{ player: true }`). */
-  #p(name) {
-    if (!this.#w[name]) throw new Error(`${name}() needs open(url, { player: true })`);
-    return this.#w;
-  }
+  /**
+   * Frames at hand by index (coded orientation), cloned when asked for: the last frameAt()
+   * frame (a clone, one decoder buffer), or after a step backwards the copies it kept.
+   */
+  #kept = new Map();
+  /** The step backwards filling `#kept`, while it runs. */
+  #backing;
+  /** `open()`'s `stepBackBytes`. */
+  #backBytes;
 
   /** @internal */
-  constructor(w, extra) {
+  constructor(w, extra, backBytes) {
     this.#w = w;
+    this.#backBytes = backBytes;
     this.#info = Object.freeze(extra ? { ...w.info, ...extra } : w.info);
   }
 
@@ -114,34 +110,48 @@ export class Video {
   }
 
   async frameAt(index, { raw = false } = {}) {
-    const held = this.#held;
-    if (held?.[0] === index) return raw ? held[1].clone() : rotate(held[1].clone(), this.#info.rotation);
-    let s = this.#step;
-    if (s?.next !== index) {
-      this.#endStep();
-      // frameAt(k) and then frameAt(k + 1): a forward step. Keep one decode pass going from
-      // here, so that each further step takes one frame from it instead of decoding from the
-      // keyframe again (WebCodecs needs a key chunk after every flush).
-      if (index === this.#last + 1 && Number.isInteger(index) && index < this.frameRange().end) {
-        s = this.#step = { next: index, stream: this.#w.frames(index, Infinity, 1, 3), p: null };
-      }
-    }
+    await this.#backing;
+    const last = this.#last;
     this.#last = index;
-    let frame;
-    if (s) {
-      s.next += 1;
-      const p = (s.p = (s.p ?? Promise.resolve()).then(() => s.stream.next()));
-      frame = await p.catch((e) => {
-        if (this.#step === s) this.#endStep();
-        throw e;
-      });
-      // Undefined when the pass was stopped meanwhile (another request came) or ran out.
-      if (!frame && this.#step === s) this.#endStep();
+    let frame = this.#kept.get(index)?.clone();
+    if (!frame) {
+      this.#drop();
+      let s = this.#step;
+      if (s?.next !== index) {
+        this.#endStep();
+        // frameAt(k) and then frameAt(k + 1): a forward step. Keep one decode pass going from
+        // here, so that each further step takes one frame from it instead of decoding from the
+        // keyframe again (WebCodecs needs a key chunk after every flush).
+        if (index === last + 1 && Number.isInteger(index) && index < this.frameRange().end) {
+          s = this.#step = { next: index, stream: this.#w.frames(index, Infinity, 1, 3), p: null };
+        } else if (index === last - 1 && this.#backBytes > 0) {
+          // A step backwards (MP4): decode the frames before it in its pass too, and keep
+          // copies for the next steps (step-back.js, loaded then).
+          const w = this.#w;
+          frame = await (this.#backing = import('./step-back.js').then((m) => m.stepBack(w, this.#info, index, this.#kept, this.#backBytes)));
+          this.#backing = null;
+        }
+      }
+      if (s && !frame) {
+        s.next += 1;
+        const p = (s.p = (s.p ?? Promise.resolve()).then(() => s.stream.next()));
+        frame = await p.catch((e) => {
+          if (this.#step === s) this.#endStep();
+          throw e;
+        });
+        // Undefined when the pass was stopped meanwhile (another request came) or ran out.
+        if (!frame && this.#step === s) this.#endStep();
+      }
+      frame ??= await this.#w.frameAt(index);
+      if (!this.#kept.has(index)) this.#kept.set(index, frame.clone());
     }
-    frame ??= await this.#w.frameAt(index);
-    this.#held?.[1].close();
-    this.#held = [index, frame.clone()];
     return raw ? frame : rotate(frame, this.#info.rotation);
+  }
+
+  /** Closes the frames at hand. */
+  #drop() {
+    for (const f of this.#kept.values()) f.close();
+    this.#kept.clear();
   }
 
   /** Stops the forward-step pass (it holds the decoder), closing the frames it decoded ahead. */
@@ -156,7 +166,6 @@ export class Video {
 
   async *frames({ start = 0, end = Infinity, step = 1, ahead = 3, raw = false, signal } = {}) {
     this.#endStep();
-    this.#last = -2;
     const stream = this.#w.frames(start, end, step, ahead);
     // An abort stops decoding at once (the loop then ends), even while a frame is awaited.
     signal?.addEventListener('abort', () => stream.close());
@@ -193,52 +202,20 @@ export class Video {
     }
   }
 
-  // Player support (web/src/player; crates/wasm/src/{audio,timeline}.rs).
-
-  /** WebCodecs `AudioDecoderConfig` of the first audio track, or undefined without one. */
-  audioConfig() {
-    const c = this.#p('audioConfig').audioConfig();
-    return c && c.codec ? c : undefined;
-  }
-
-  /** The audio samples presented in [from, to) seconds as EncodedAudioChunks. */
-  async audioChunks(from, to) {
-    const r = await this.#p('audioChunks').audioChunks(from, to);
-    const chunks = [];
-    let at = 0;
-    for (let i = 0; i < r.sizes.length; i++) {
-      const data = r.data.subarray(at, (at += r.sizes[i]));
-      chunks.push(new EncodedAudioChunk({ type: 'key', timestamp: r.timestamps[i], duration: r.durations[i], data }));
-    }
-    return { chunks, next: r.next };
-  }
-
-  /** Presentation time (seconds) of every frame, by frame index. */
-  frameTimes() {
-    return this.#p('frameTimes').frameTimes();
-  }
-
-  /** Frame indices a decode pass can start at (sync samples), ascending. */
-  syncFrames() {
-    return this.#p('syncFrames').syncFrames();
-  }
-
-  /** Time ranges whose frames' bytes are cached: [start0, end0, start1, end1, ...]. */
-  bufferedRanges() {
-    return this.#p('bufferedRanges').bufferedRanges();
-  }
-
-  /** Starts fetching the bytes of the frames presented in [from, to] seconds (no decoding). */
-  prefetchFrames(from, to) {
-    return this.#p('prefetchFrames').prefetchFrames(from, to);
-  }
-
   close() {
     this.#endStep();
-    this.#held?.[1].close();
-    this.#held = undefined; // later calls reject with code `closed`
+    this.#drop(); // later calls reject with code `closed`
     this.#w.close();
   }
+}
+
+/**
+ * The public Video for the wasm video `w`; with the player's calls (web/src/player-api.js,
+ * loaded then) when `w` answers them: the player's MP4 module and the HLS module.
+ */
+async function video(w, extra, backBytes) {
+  const v = new Video(w, extra, backBytes);
+  return w.frameTimes ? Object.assign(v, (await import('./player-api.js')).playerCalls(w)) : v;
 }
 
 /**
@@ -250,7 +227,7 @@ export async function open(url, opts = {}) {
   if (isHlsUrl(href, opts)) {
     const hls = await loadHls();
     const abs = new URL(href, globalThis.location?.href).href;
-    return new Video(await hls.openHls(abs, normalizeOptions(opts)));
+    return video(await hls.openHls(abs, normalizeOptions(opts)));
   }
   const openMp4 = opts.player ? (await loadPlayer()).openVideo : (await load(), openVideo);
   let w;
@@ -273,7 +250,7 @@ export async function open(url, opts = {}) {
       }
     }
   }
-  return new Video(w);
+  return video(w, undefined, opts.stepBackBytes ?? 48 << 20);
 }
 
 /** Errors after which `open()` looks for a transcoded rendition. */
@@ -286,5 +263,5 @@ async function openAlternate(href, opts, codec, why) {
   if (!alt) return null;
   const hls = await loadHls();
   const v = await hls.openHls(alt, normalizeOptions(opts));
-  return new Video(v, { transcodedFrom: { url: href, codec, reason: String(why?.message ?? why) } });
+  return video(v, { transcodedFrom: { url: href, codec, reason: String(why?.message ?? why) } });
 }

@@ -382,6 +382,7 @@ impl Video {
         end: f64,
         step: f64,
         ahead: f64,
+        last_pass: bool,
     ) -> std::result::Result<FrameStream, JsValue> {
         let (index, _) = self.inner.video()?;
         let frames = frame_list(start, end, step, index.frame_count())?;
@@ -391,7 +392,7 @@ impl Video {
         let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
         crate::task::spawn(async move {
             let (inner, sink, state) = task;
-            let r = stream_frames(&inner, &frames, &sink, &state, ahead).await;
+            let r = stream_frames(&inner, &frames, &sink, &state, ahead, last_pass).await;
             *state.result.borrow_mut() = Some(r);
             inner.notify.notify();
         });
@@ -514,17 +515,23 @@ async fn stream_frames(
     sink: &Rc<Sink>,
     state: &StreamState,
     ahead: usize,
+    last_pass: bool,
 ) -> Result<()> {
     let (index, decoder) = inner.video()?;
     let mut plans = inner.plan_frames(frames)?;
-    let first: Vec<ByteRange> = plans
+    // A step backwards (`last_pass`) decodes only the pass of the last frame asked for.
+    let mut g = if last_pass {
+        plans.len().saturating_sub(1)
+    } else {
+        0
+    };
+    let first: Vec<ByteRange> = plans[g..]
         .iter()
         .take(2)
         .flat_map(|p| p.ranges.iter().copied())
         .collect();
     inner.trim_head(&first);
     let stop = || state.stopped.get() || inner.closed.get();
-    let mut g = 0;
     while let Some(plan) = plans.get(g) {
         if stop() {
             break;
