@@ -270,6 +270,8 @@ async function main() {
     from: 929,
     n: 10,
     back: median(playerSteps[0].back.map((_, i) => perStep('back', i))),
+    backSlowest: Math.max(...playerSteps[0].back.map((_, i) => perStep('back', i))),
+    forwardSlowest: Math.max(...playerSteps[0].forward.map((_, i) => perStep('forward', i))),
     forwardFirst: perStep('forward', 0),
     forwardRest: median(playerSteps[0].forward.slice(1).map((_, i) => perStep('forward', i + 1))),
     exact: playerSteps.every((x) => x.exact),
@@ -417,9 +419,9 @@ function markdown(r) {
     }
     if (r.player) {
       const p = r.player;
-      lines.push('', `\`<frameseek-player>\`, paused at frame ${p.from}: ${p.n} \`stepFrame(-1)\`, then ${p.n} \`stepFrame(1)\`, each awaited (medians over the steps of the medians of ${r.reps} runs). A step back decodes from the keyframe once (the producer's pass restarted after the previous step is aborted); the first step forward waits for the producer restarted after the last step back, and the next ones take its queued frames.`, '');
+      lines.push('', `\`<frameseek-player>\`, paused at frame ${p.from}: ${p.n} \`stepFrame(-1)\`, then ${p.n} \`stepFrame(1)\`, each awaited (medians over the steps of the medians of ${r.reps} runs). The player leaves its producer stopped while stepping, so its steps are the module's \`frameAt\` steps: the first step back decodes from the keyframe and the module keeps 16 frames, which the next steps back and the steps forward over them take without decoding; "slowest" is the longest of the 10 per-step medians.`, '');
       lines.push('| step | time | exact |', '|---|---:|:---:|');
-      lines.push(`| back | ${ms(p.back)} | ${p.exact ? 'yes' : 'no'} |`, `| first forward | ${ms(p.forwardFirst)} | |`, `| next forward | ${ms(p.forwardRest)} | |`);
+      lines.push(`| back | ${ms(p.back)} | ${p.exact ? 'yes' : 'no'} |`, `| slowest back | ${ms(p.backSlowest)} | |`, `| first forward | ${ms(p.forwardFirst)} | |`, `| next forward | ${ms(p.forwardRest)} | |`, `| slowest forward | ${ms(p.forwardSlowest)} | |`);
     }
     lines.push('');
   }

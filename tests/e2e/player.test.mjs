@@ -195,6 +195,13 @@ describe('frameseek-player', () => {
       const k = p.currentFrame;
       await p.stepFrame(-1);
       out.push({ playing: true, paused: p.paused, frame: p.currentFrame, code: canvasBarcode(p), from: k });
+      // Playback goes on after steps (the producer, stopped while stepping, starts again).
+      const before = p.currentFrame;
+      await Promise.race([p.play(), new Promise((r) => setTimeout(r, 5000))]);
+      await new Promise((r) => setTimeout(r, 600));
+      p.pause();
+      await new Promise((r) => setTimeout(r, 50));
+      out.push({ resumed: p.currentFrame - before, frame: p.currentFrame, code: canvasBarcode(p) });
       return out;
     });
     const want = [28, 29, 30, 29, 28, 27, 32, 22, 52, 22, 25, 0, 149];
@@ -211,13 +218,16 @@ describe('frameseek-player', () => {
       assert.ok(Math.abs(g.time - g.frame / 30) < 1e-6, `currentTime ${g.time} is frame ${g.frame}'s time`);
       assert.equal(g.paused, true);
     }
-    const last = got[got.length - 1];
+    const last = got[got.length - 2];
     assert.equal(last.paused, true, 'stepFrame pauses');
     assert.equal(last.frame, last.from - 1);
     assert.equal(last.code, last.frame);
+    const resumed = got[got.length - 1];
+    assert.ok(resumed.resumed >= 5, `play() after steps moved ${resumed.resumed} frames in 600 ms`);
+    assert.equal(resumed.code, resumed.frame);
   });
 
-  test('steps decode each GOP prefix once: back steps stop the producer, forward steps wait for it', async () => {
+  test('steps decode each GOP prefix about once: a step after a seek waits for the producer, later steps are frameAt steps', async () => {
     // h264_long_gop.mp4: one GOP of 300 frames, then another; frame 250 is deep in the first.
     await make('h264_long_gop.mp4');
     const got = await withPlayer(async (p) => {
@@ -256,12 +266,13 @@ describe('frameseek-player', () => {
     assert.equal(got.full, 4, 'the producer filled its queue');
     assert.equal(got.jump, 255);
     assert.deepEqual(got.codes, [254, 253, 252, 253, 254, 255, 256, 257, 258]);
-    // A step back is frameAt(k); the producer restarted at k + 1 is stopped by the next step
-    // (about nothing decoded here; 20 a step allowed). Before, the stale producer finished
-    // its pass first: 650 pictures for 3 such steps against 388 for the frameAt calls.
+    // A step back is frameAt(k), and no producer is restarted after it: the first decodes 254
+    // alone, the second the frames from the keyframe through 253, which the module keeps, so
+    // the third decodes nothing (20 a step allowed). Before producers were stopped, the stale
+    // one finished its pass first: 650 pictures for 3 such steps against 388 for frameAt.
     assert.ok(got.back <= got.single + 3 * 20, `3 steps back decoded ${got.back} frames (frameAt alone: ${got.single})`);
-    // The first step forward takes the restarted producer's frame (one pass through the GOP),
-    // the next ones the frames it holds ahead. Before, each restarted it: 1576 pictures.
+    // The first step forward takes a kept frame, the next ones run on one forward pass
+    // through the GOP. Before, each restarted the producer: 1576 pictures.
     assert.ok(got.forward <= 260 + 6 + 8, `6 steps forward decoded ${got.forward} frames`);
   });
 

@@ -418,6 +418,8 @@ export class Engine {
   /** Waits until the frame and audio at the clock's position are ready, then runs the clock. */
   async #resume() {
     const gen = ++this.#resumeGen;
+    // Stopped after steps (see #goto): decode from the frame after the one on screen.
+    if (this.#prodNext < 0 && this.video) this.#startProducer(this.shown + 1);
     const live = () => gen === this.#resumeGen && !this.paused && !this.seeking && this.video;
     if (this.audio && !this.audio.failed && !this.audio.running) {
       const running = await this.audio.resume(300);
@@ -714,7 +716,7 @@ export class Engine {
     this.#stepTarget = k;
     this.#pendingSteps += 1;
     const run = () =>
-      this.#goto(Math.max(0, Math.min(this.times[k], this.duration)), k).finally(() => {
+      this.#goto(Math.max(0, Math.min(this.times[k], this.duration)), k, true).finally(() => {
         this.#pendingSteps -= 1;
         if (this.#pendingSteps === 0) this.#stepTarget = null;
       });
@@ -722,8 +724,14 @@ export class Engine {
     return this.#steps;
   }
 
-  /** Shows frame `k` at media time `t` ('seeking' ... 'seeked'), then resumes if playing. */
-  async #goto(t, k) {
+  /**
+   * Shows frame `k` at media time `t` ('seeking' ... 'seeked'), then resumes if playing. After
+   * a seek the producer starts decoding from `k + 1` at once; after a step (`step`) it is left
+   * stopped until playback resumes, so that the next steps are the module's frameAt steps
+   * (forward on one pass, backward onto the frames a step back kept) and no pass is started
+   * only to be aborted by them.
+   */
+  async #goto(t, k, step = false) {
     const gen = ++this.#seekGen;
     this.#resumeGen += 1;
     this.#stopClock();
@@ -770,7 +778,7 @@ export class Engine {
         }
         this.#paint(frame, k);
       }
-      this.#startProducer(k + 1);
+      if (!step) this.#startProducer(k + 1);
     }
     // Like a media element, finish the seek asynchronously even when the frame was at hand (a
     // step onto a decoded frame): `seeking` reads true right after currentTime is set, and
