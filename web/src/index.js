@@ -126,9 +126,11 @@ export class Video {
           s = this.#step = { next: index, stream: this.#w.frames(index, Infinity, 1, 3), p: null };
         } else if (index === last - 1 && this.#backBytes > 0) {
           // A step backwards (MP4): decode the frames before it in its pass too, and keep
-          // copies for the next steps (step-back.js, loaded then).
+          // copies for the next steps (step-back.js, loaded then; if it cannot be loaded,
+          // the frame is decoded alone below).
           const w = this.#w;
-          frame = await (this.#backing = import('./step-back.js').then((m) => m.stepBack(w, this.#info, index, this.#kept, this.#backBytes)));
+          const p = import('./step-back.js').then((m) => m.stepBack(w, this.#info, index, this.#kept, this.#backBytes));
+          frame = await (this.#backing = p.catch(() => undefined));
           this.#backing = null;
         }
       }
