@@ -160,12 +160,18 @@ async function main() {
       }
       floor.decodeMs = median(decode);
       floor.ms = roundTrips * RTT + (floor.bytes * 8) / (MBPS * 1000) + floor.decodeMs;
-      // The least time any client can take: one round trip fewer when the frame's GOP starts
-      // the media data (the first request can carry it), the floor's bytes at the link rate and,
-      // for a single sample, its decode by an already-configured decoder (a run of samples can
-      // be decoded while the rest arrives, so its decode is left out).
+      // The least time any client can take: the floor's round trips and bytes at the link rate
+      // and, for a single sample, its decode by an already-configured decoder (a run of samples
+      // can be decoded while the rest arrives, so its decode is left out). When the frame's GOP
+      // starts the media data, the first request can carry it while the header is read or
+      // fetched: its bytes flow from the first round trip on, and the header is in no sooner
+      // than the floor's round trips less one plus its own bytes (a moov at the end is asked
+      // for once the first response has named the file's size), whichever is later.
+      const rate = (MBPS * 1000) / 8; // bytes per ms
       floor.boundRoundTrips = floor.firstGop ? roundTrips - 1 : roundTrips;
-      floor.boundMs = floor.boundRoundTrips * RTT + (floor.bytes * 8) / (MBPS * 1000);
+      floor.boundMs = floor.firstGop
+        ? Math.max(RTT + floor.bytes / rate, (roundTrips - 1) * RTT + floor.header / rate)
+        : roundTrips * RTT + floor.bytes / rate;
       if (floor.samples === 1) {
         const warm = [];
         for (let r = 0; r < REPS; r++) {
@@ -278,6 +284,29 @@ async function main() {
   };
   console.log(`player steps: ${JSON.stringify(player)}`);
 
+  // <frameseek-player> and Chromium's <video>: from setting src to the first frame on screen.
+  const playerFirst = [];
+  // (The player's module loads on the first player: once, uncounted.)
+  await page.evaluate((u) => window.runPlayerFirst(u), url(FILES[0][1], 'warm')[0]);
+  for (const [label, file] of FILES) {
+    const row = { label };
+    for (const [tool, fn] of [['player', 'runPlayerFirst'], ['video', 'runNativeFirst']]) {
+      const runs = [];
+      for (let r = 0; r < REPS; r++) {
+        try {
+          runs.push(await page.evaluate(([fn, u]) => window[fn](u), [fn, url(file, tool)[0]]));
+        } catch (e) {
+          runs.push({ error: String(e.message ?? e).split('\n')[0] });
+        }
+        await new Promise((r) => setTimeout(r, 300)); // let the element's requests settle
+      }
+      const ok = runs.filter((x) => !x.error);
+      row[tool] = { ms: ok.length ? median(ok.map((x) => x.ms)) : null, exact: ok.length === runs.length && ok.every((x) => x.exact !== false), error: runs.find((x) => x.error)?.error };
+    }
+    playerFirst.push(row);
+    console.log(`first frame on screen, ${label}: ${JSON.stringify(row)}`);
+  }
+
   // Where frameseek's time goes on the deep frame: decoder calls timed from open().
   const traces = [];
   for (const [label, file] of FILES) {
@@ -314,7 +343,7 @@ async function main() {
   await browser.close();
   await server.close();
   const size = moduleSize();
-  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, player, hlsSplit, traces, cancel, size, date: new Date().toISOString() };
+  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, player, playerFirst, hlsSplit, traces, cancel, size, date: new Date().toISOString() };
   mkdirSync(join(root, 'bench-out'), { recursive: true });
   writeFileSync(join(root, 'bench-out', 'bench.json'), JSON.stringify(report, null, 2));
   writeFileSync(OUT, markdown(report));
@@ -373,7 +402,7 @@ function markdown(r) {
   lines.push(`Made by \`${cmd}\` (${r.date.slice(0, 10)}). Network simulated by the benchmark's range server: ${r.rttMs} ms round trip per request, ${r.mbps} Mbit/s shared by all responses; it counts requests and the body bytes it actually sent. Times are medians of ${r.reps} cold runs, from the call that opens the URL to the decoded frame in hand (modules already loaded). "exact" means every run returned the frame whose barcode is k.`, '');
   lines.push('Media: 60 s 1080p30 H.264 (x264 veryfast, 8 Mbit/s, GOP 60, 2 B-frames) + AAC, 61.7 MB, the frame index stamped as a barcode; `bench_moov_first.mp4` is the same file after `-movflags +faststart`.', '');
   lines.push('Floor: bytes = ftyp + moov + the samples from the GOP\'s keyframe through frame k in decode order (from ffprobe\'s packet table); time = round trips × RTT (2 with moov first, 3 with moov last) + floor bytes at the link rate + one cold decode of those samples from memory in the same Chromium (a fresh `VideoDecoder`, configure → frame).', '');
-  lines.push('Least possible: the time no client can beat on this link: the floor\'s bytes at the link rate, one round trip fewer than the floor when the frame\'s GOP starts the media data (the first request can carry it while the moov is read or fetched), and for a single sample its decode by a decoder configured beforehand (first `decode()` → frame); a run of samples can be decoded while the rest arrives, so its decode is left out.', '');
+  lines.push('Least possible: the time no client can beat on this link (asking bounded ranges, as the floor does): the floor\'s round trips and its bytes at the link rate; when the frame\'s GOP starts the media data, the first request can carry it while the header is read or fetched, so the GOP\'s bytes flow from the first round trip on and only the header waits for the floor\'s round trips less one (a moov at the end is asked for once the first response has named the file\'s size); for a single sample, its decode by a decoder configured beforehand (first `decode()` → frame); a run of samples can be decoded while the rest arrives, so its decode is left out.', '');
   for (const label of [...new Set(r.results.map((x) => x.label))]) {
     lines.push(`## ${label}`, '');
     lines.push('| frame | tool | requests | bytes | × floor bytes | time to frame | × floor time | × mediabunny time | exact |');
@@ -425,6 +454,13 @@ function markdown(r) {
     }
     lines.push('');
   }
+  if (r.playerFirst) {
+    lines.push('## The first frame on screen in a page', '');
+    lines.push(`\`<frameseek-player src>\` and Chromium's own \`<video preload="auto" muted src>\` (its media stack, same server and link), from setting \`src\` to the \`loadeddata\` event: the first frame is on screen (medians of ${r.reps}; the player's modules already loaded). The player opens with \`fromStart\`: its first request reads on into the media data rather than being cancelled, so with the moov at the end it carries the first frames while the moov is fetched, and playback takes the frames after them from it.`, '');
+    lines.push('| file | `<frameseek-player>` | `<video>` | player shows frame 0 |', '|---|---:|---:|:---:|');
+    for (const p of r.playerFirst) lines.push(`| ${p.label} | ${p.player.ms == null ? p.player.error : ms(p.player.ms)} | ${p.video.ms == null ? p.video.error : ms(p.video.ms)} | ${p.player.exact ? 'yes' : 'no'} |`);
+    lines.push('');
+  }
   if (r.hlsSplit) {
     lines.push('## frames() through HLS segments cut inside GOPs', '');
     lines.push(`The first 10 s of the moov-first file's video as HLS cut by time (ffmpeg \`-hls_time 0.5 -hls_flags split_by_time\`): 20 MPEG-TS segments of 0.5 s, each 2 s GOP running through 4 of them, most segments starting without a keyframe. frameseek \`frames({ start, end })\` from the call to \`open()\` (medians of ${r.reps}). The segments that continue a GOP are fetched together and joined, and the GOP is decoded once (not again from its keyframe for each segment), so a stream that starts inside a GOP waits for the GOP's remaining segments before its first frame.`, '');
@@ -447,7 +483,7 @@ function markdown(r) {
   lines.push(`wasm ${kb(r.size.wasmRaw)} (${(r.size.wasmGz / 1024).toFixed(1)} KiB gzipped) + JS ${kb(r.size.jsRaw)} (${(r.size.jsGz / 1024).toFixed(1)} KiB gzipped) = **${(r.size.totalGz / 1024).toFixed(1)} KiB gzipped** (gzip -9 of web/dist/pkg/frameseek_wasm_bg.wasm, web/dist/pkg/frameseek_wasm.js and web/dist/index.js). What the size work saved and where the bytes go: [bench-size.md](bench-size.md).`, '');
   lines.push('## How the first read is sized', '');
   lines.push(
-    'The first request asks for `bytes=0-1048575` (`headBytes`, 1 MiB: the moov of about half an hour of 30 fps video fits), but its size is not what it costs: the body is parsed while it streams, and what the first response shows decides how much of it is read. Its `Content-Range` gives the file size; the top-level box headers in its first bytes show where the moov is. Moov last: the request is cancelled as soon as the `mdat` header has arrived (the bytes the server sends meanwhile are Chromium\'s cancel floor, below) and the rest of the file after the `mdat` (the moov, when at most 16 MiB) is read in one request. Moov first: `open()` resolves when the moov is complete and the request keeps streaming into the media data, where frame 0 lies; the first frame request cuts it after the last byte it needs (frame 0: one request in all) or cancels it (any other frame). A moov larger than the first request costs one more request for its remainder. The price of cancelling early with the moov last: frame 0, whose bytes the first request was carrying, needs a third round trip (mediabunny keeps reading the start while it fetches the moov and wins that case); keeping the first request open for the round trip that fetches the moov would instead cost about a bandwidth-delay product (~500 kB here) for every other frame.',
+    'The first request asks for `bytes=0-1048575` (`headBytes`, 1 MiB: the moov of about half an hour of 30 fps video fits), but its size is not what it costs: the body is parsed while it streams, and what the first response shows decides how much of it is read. Its `Content-Range` gives the file size; the top-level box headers in its first bytes show where the moov is. Moov last: the request is cancelled as soon as the `mdat` header has arrived (the bytes the server sends meanwhile are Chromium\'s cancel floor, below) and the rest of the file after the `mdat` (the moov, when at most 16 MiB) is read in one request. Moov first: `open()` resolves when the moov is complete and the request keeps streaming into the media data, where frame 0 lies; the first frame request cuts it after the last byte it needs (frame 0: one request in all) or cancels it (any other frame). A moov larger than the first request costs one more request for its remainder. The price of cancelling early with the moov last: frame 0, whose bytes the first request was carrying, needs a third round trip (mediabunny keeps reading the start while it fetches the moov and wins that case); keeping the first request open for the round trip that fetches the moov would instead cost about a bandwidth-delay product (~500 kB here) for every other frame. A caller that knows it starts at frame 0 says so with `fromStart` (with `player: true`; `<frameseek-player>` does): the first request then reads on while the moov is fetched, and the first frame request cuts it after frame 0\'s GOP (see "The first frame on screen in a page").',
     '',
   );
   lines.push('## What the simulated network leaves out', '');

@@ -45,6 +45,38 @@ fn index_matches_ffprobe_packets() {
 }
 
 #[test]
+fn gop_end_is_where_the_gops_packets_end() {
+    for f in video_fixtures() {
+        let movie = read(&f.path());
+        let track = movie.video_track().expect("video track");
+        let stream = movie
+            .tracks
+            .iter()
+            .position(|t| std::ptr::eq(t, track))
+            .expect("track position");
+        let packets = ffprobe_packets(&f.path(), stream);
+        for i in 0..packets.len() {
+            let key = (0..=i).rev().find(|&j| packets[j].key).unwrap_or(0);
+            let next = (i + 1..packets.len())
+                .find(|&j| packets[j].key)
+                .unwrap_or(packets.len());
+            let want = packets[key..next]
+                .iter()
+                .filter_map(|p| p.pos.map(|pos| pos + p.size))
+                .max()
+                .unwrap_or(0);
+            assert_eq!(track.index.gop_end(i), want, "{} sample {i}", f.file);
+        }
+        assert_eq!(
+            track.index.gop_end(packets.len()),
+            0,
+            "{}: past the end",
+            f.file
+        );
+    }
+}
+
+#[test]
 fn presentation_order_matches_reference_decode() {
     for f in video_fixtures() {
         let movie = read(&f.path());

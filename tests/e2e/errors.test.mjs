@@ -1,7 +1,7 @@
 // Failure handling in headless Chromium: undecodable codecs, truncated and random files reject
 // with clear typed errors; the reader survives a dropped connection and a 503, detects a
-// server that ignores Range, sends only bounded ranges, passes custom headers, and works in a
-// Worker.
+// server that ignores Range, sends only bounded ranges, keeps the first request for the first
+// frames with `fromStart`, passes custom headers, and works in a Worker.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
@@ -158,6 +158,55 @@ describe('errors and faults', () => {
     for (const [start, end, header] of ranges) {
       assert.match(header, /^bytes=\d+-\d+$/);
       assert.ok(end - start < got.size, `request ${header} reads the whole file`);
+    }
+  });
+
+  test('fromStart: with the moov last, the first request carries the first frames while the moov is read', async () => {
+    // A slow link (250 kB/s, 16 KiB chunks 65 ms apart), so that a cancelled first request
+    // stops after its first chunks instead of racing to its end over loopback.
+    env.server.setNetwork({ rttMs: 0, mbps: 2 });
+    const run = (file, ks, opts, id) =>
+      env.page.evaluate(
+        async ({ url, ks, opts }) => {
+          const v = await frameseek.open(url, { player: true, ...opts });
+          const codes = [];
+          if (ks.length > 1) {
+            for await (const f of v.frames({ start: ks[0], end: ks[1], raw: true })) {
+              codes.push(await barcode(f));
+              f.close();
+            }
+          } else {
+            const f = await v.frameAt(ks[0], { raw: true });
+            codes.push(await barcode(f));
+            f.close();
+          }
+          const requests = v.stats.requests;
+          v.close();
+          return { codes, requests };
+        },
+        { url: env.media(file, { id }), ks, opts },
+      );
+    const range = (a, b) => Array.from({ length: b - a }, (_, i) => a + i);
+    try {
+      // h264_long_gop.mp4: moov last; its first 40 frames lie in the first 64 KiB.
+      const head = { headBytes: 65536 };
+      const kept = await run('h264_long_gop.mp4', [0, 40], { ...head, fromStart: true }, 'from-start');
+      assert.deepEqual(kept.codes, range(0, 40));
+      assert.equal(kept.requests, 2, 'the first request and the moov: the frames came from the first');
+      assert.deepEqual(env.server.stats('from-start').ranges.map((r) => r[2]), ['bytes=0-65535', 'bytes=562228-570193']);
+      const cut = await run('h264_long_gop.mp4', [0, 40], head, 'not-from-start');
+      assert.deepEqual(cut.codes, range(0, 40));
+      assert.ok(cut.requests > 2, `without fromStart the first request is cancelled at the mdat (${cut.requests} requests)`);
+
+      // A first frame elsewhere cancels the first request then: a 128 KiB first request (8
+      // chunks, 0.5 s on this link) and frame 310, in the GOP from keyframe 300 (past 280 kB).
+      const far = await run('h264_long_gop.mp4', [310], { headBytes: 131072, fromStart: true }, 'from-start-far');
+      assert.deepEqual(far.codes, [310]);
+      const st = env.server.stats('from-start-far');
+      const others = st.ranges.filter((r) => r[0] !== 0).reduce((n, [a, b]) => n + (b - a), 0);
+      assert.ok(st.bytes - others < 131072, `the first request was not cancelled: ${st.bytes - others} bytes of it sent`);
+    } finally {
+      env.server.setNetwork({});
     }
   });
 

@@ -371,6 +371,31 @@ describe('frameseek-player', () => {
     assert.deepEqual([rot.w, rot.h, rot.cw, rot.ch], [240, 320, 240, 320]);
   });
 
+  test('the first frame of a moov-last file comes with the first request (fromStart)', async () => {
+    // A slow link (250 kB/s), so that a first request cancelled at the mdat header stops
+    // there instead of racing to its end over loopback.
+    const id = 'from-start';
+    env.server.setNetwork({ rttMs: 0, mbps: 2 });
+    let r;
+    try {
+      r = await page.evaluate(async (url) => {
+        const p = await makePlayer(url, { muted: true });
+        return { frame: p.currentFrame, code: canvasBarcode(p) };
+      }, env.media('h264_many_samples.mp4', { id }));
+    } finally {
+      env.server.setNetwork({});
+    }
+    const { ranges } = env.server.stats(id);
+    assert.deepEqual([r.frame, r.code], [0, 0]);
+    // The first request (read on through frame 0's GOP) and the moov at the end: frame 0 was
+    // in the first.
+    assert.deepEqual(
+      ranges.slice(0, 2).map((x) => x[2]),
+      ['bytes=0-1048575', 'bytes=2829468-2886917'],
+    );
+    assert.ok(!ranges.slice(2).some(([a]) => a < 50000), `a request for the start again: ${JSON.stringify(ranges)}`);
+  });
+
   test('prefetch bounds what is fetched ahead of the playhead', async () => {
     // 100 s at 60 fps, GOP 2 s: play 1.5 s with prefetch 1, then with prefetch 8.
     const run = (prefetch, id) =>

@@ -37,6 +37,18 @@ export interface OpenOptions {
    */
   player?: boolean;
   /**
+   * With `player: true`: the first frame asked for will be frame 0, and the frames after it
+   * next (a player starting at the beginning; `<frameseek-player>` sets it unless a seek is
+   * already waiting). The first request then reads on into the media data instead of being
+   * cancelled at the header: with the moov at the end of the file, it carries the first
+   * frames' bytes while the moov is fetched (the first frame one round trip sooner). The
+   * first frame request cuts it after that frame's GOP (what playback decodes next; with
+   * the moov first, without this, it is cut after the first frame's own bytes), or cancels
+   * it when that frame lies elsewhere: up to about a round trip of the link's bytes wasted
+   * then. Default false.
+   */
+  fromStart?: boolean;
+  /**
    * Memory for frames kept by steps backwards (MP4): `frameAt(k)` right after
    * `frameAt(k + 1)` decodes the frames from `k`'s keyframe through `k` in one pass and keeps
    * copies of the last of them, as many as this many bytes hold at 8 bits 4:2:0 (default

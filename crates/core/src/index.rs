@@ -279,6 +279,25 @@ impl TrackIndex {
             .unwrap_or(0)
     }
 
+    /// Where the bytes of sample `i`'s GOP end: the furthest end of the samples from the sync
+    /// sample at or before `i` up to the next sync sample, in decode order (0 when `i` is past
+    /// the last sample). What a decoder playing on from `i` reads next.
+    pub fn gop_end(&self, i: usize) -> u64 {
+        if i >= self.sample_count() {
+            return 0;
+        }
+        let next = self.syncs.partition_point(|&s| s as usize <= i);
+        let end = self
+            .syncs
+            .get(next)
+            .map_or(self.sample_count(), |&s| s as usize);
+        (self.sync_at_or_before(i)..end)
+            .filter_map(|j| self.sample(j))
+            .map(|s| s.offset.saturating_add(u64::from(s.size)))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Decode indices of the sync samples.
     pub fn sync_samples(&self) -> &[u32] {
         &self.syncs

@@ -34,6 +34,10 @@ pub(crate) struct Options {
     pub(crate) target: Target,
     pub(crate) reader: ReaderOptions,
     head_bytes: u64,
+    /// `fromStart`: the first request reads on into the media data (see `Inner::trim_head`).
+    /// The player's module only: the plain module's size budget.
+    #[cfg(feature = "player")]
+    from_start: bool,
     pub(crate) hardware: Option<String>,
 }
 
@@ -68,6 +72,8 @@ impl Options {
                 whole_file_max: get_u64(opts, "wholeFileMax").unwrap_or(defaults.whole_file_max),
             },
             head_bytes: get_u64(opts, "headBytes").unwrap_or(HEAD_BYTES).max(64),
+            #[cfg(feature = "player")]
+            from_start: get(opts, "fromStart").and_then(|v| v.as_bool()) == Some(true),
             hardware: get(opts, "hardwareAcceleration").and_then(|v| v.as_string()),
         }
     }
@@ -84,6 +90,9 @@ struct Inner {
     starts: RefCell<Vec<(usize, bool)>>,
     /// The header requests still streaming when `open()` finished.
     head: RefCell<Vec<Loading>>,
+    /// `fromStart`: the first request is not cut while it carries the first frame's bytes.
+    #[cfg(feature = "player")]
+    from_start: bool,
     closed: Cell<bool>,
 }
 
@@ -102,11 +111,23 @@ impl Inner {
     }
 
     /// Cuts the requests that read the header down to the bytes of `ranges` (the first frame
-    /// request's), or cancels them when they hold none of those bytes.
-    fn trim_head(&self, ranges: &[ByteRange]) {
+    /// request's, whose decoding starts at sample `first`), or cancels them when they hold
+    /// none of those bytes. With `fromStart`, the first request carrying those bytes reads on
+    /// through the GOP of `first`, which playback decodes next.
+    fn trim_head(&self, ranges: &[ByteRange], first: usize) {
         for l in self.head.take() {
+            #[cfg(feature = "player")]
+            if let (true, 0, Ok((index, _))) = (self.from_start, l.start, self.video()) {
+                if ranges.iter().any(|r| r.start < l.end) {
+                    let end = index.gop_end(first);
+                    self.reader.trim(&l, &[ByteRange { start: 0, end }]);
+                    continue;
+                }
+            }
             self.reader.trim(&l, ranges);
         }
+        #[cfg(not(feature = "player"))]
+        let _ = first;
     }
 
     /// Whether decoding may start at sync sample `i`, if its bytes have been seen.
@@ -153,7 +174,7 @@ impl Inner {
         loop {
             let plan =
                 plan_frame_where(index, k, &PlanOptions::default(), &|i| self.known_start(i))?;
-            self.trim_head(&plan.ranges);
+            self.trim_head(&plan.ranges, plan.run.first);
             self.reader.prefetch(&plan.ranges);
             if self.check_start(plan.run.first).await? {
                 return Ok(plan);
@@ -263,7 +284,14 @@ async fn open(opts: Options) -> Result<Inner> {
     let notify = Rc::new(Notify::default());
     let reader = Reader::new(opts.target.clone(), opts.reader, Rc::clone(&notify));
     reader.fetch(0, opts.head_bytes);
-    let r = read_header(&reader).await;
+    #[cfg(feature = "player")]
+    let r = if opts.from_start {
+        read_header::<true>(&reader).await
+    } else {
+        read_header::<false>(&reader).await
+    };
+    #[cfg(not(feature = "player"))]
+    let r = read_header::<false>(&reader).await;
     if r.is_err() {
         reader.close();
     }
@@ -293,12 +321,17 @@ async fn open(opts: Options) -> Result<Inner> {
         video,
         starts: RefCell::default(),
         head: RefCell::new(head),
+        #[cfg(feature = "player")]
+        from_start: opts.from_start,
         closed: Cell::new(false),
     })
 }
 
-/// Drives core's incremental MP4 reader with the bytes it asks for.
-async fn read_header(reader: &Rc<Reader>) -> Result<Movie> {
+/// Drives core's incremental MP4 reader with the bytes it asks for. A request that ends before
+/// the bytes it needs is cancelled, except the first one with `FROM_START` (`fromStart`): it
+/// carries the start of the media data, which the first frame will need, while a moov at the
+/// end is read.
+async fn read_header<const FROM_START: bool>(reader: &Rc<Reader>) -> Result<Movie> {
     let size = reader.wait_size().await?;
     let mut mp4 = Mp4Reader::new(size);
     let mut last = None;
@@ -309,7 +342,7 @@ async fn read_header(reader: &Rc<Reader>) -> Result<Movie> {
     {
         // A request that ends before the needed bytes cannot help any more.
         for l in reader.loading() {
-            if l.end <= range.start {
+            if l.end <= range.start && !(FROM_START && l.start == 0) {
                 reader.abort(&l);
             }
         }
@@ -530,7 +563,7 @@ async fn stream_frames(
         .take(2)
         .flat_map(|p| p.ranges.iter().copied())
         .collect();
-    inner.trim_head(&first);
+    inner.trim_head(&first, plans.get(g).map_or(usize::MAX, |p| p.run.first));
     let stop = || state.stopped.get() || inner.closed.get();
     while let Some(plan) = plans.get(g) {
         if stop() {

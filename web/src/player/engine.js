@@ -106,7 +106,9 @@ export class Engine {
       // evaluated (it registers the element before its own body runs) must not reach into it.
       await null;
       if (gen !== this.#loadGen) return;
-      video = await open(src, { ...opts, player: true });
+      // `fromStart`: the first request reads on into the media data the first frames need,
+      // unless a seek is already waiting.
+      video = await open(src, { fromStart: this.pendingSeek === null, ...opts, player: true });
     } catch (e) {
       if (gen !== this.#loadGen) return;
       this.#fail(e);
