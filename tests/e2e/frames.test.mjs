@@ -312,6 +312,37 @@ describe('browser', () => {
     }
   });
 
+  test('frameAt(k, { from }) steps from a frame that came from frames()', async () => {
+    // h264_long_gop.mp4, deep in its first GOP (300 frames): a frames() loop shows 250-254.
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const out = { codes: [] };
+      const take = async (k, opts) => {
+        const d = v.stats.framesDecoded;
+        const f = await v.frameAt(k, opts);
+        out.codes.push(await barcode(f));
+        f.close();
+        return v.stats.framesDecoded - d;
+      };
+      for await (const f of v.frames({ start: 250, end: 255 })) f.close();
+      // Backwards from 254: one pass from the keyframe, whose last frames are kept.
+      out.back = await take(253, { from: 254 });
+      out.backNext = (await take(252)) + (await take(251));
+      for await (const f of v.frames({ start: 100, end: 103 })) f.close();
+      // Forwards from 102: one pass on from 103, a frame or so for each next step.
+      out.forward = await take(103, { from: 102 });
+      out.forwardNext = (await take(104)) + (await take(105));
+      v.close();
+      return out;
+    }, env.media('h264_long_gop.mp4'));
+    assert.deepEqual(got.codes, [253, 252, 251, 103, 104, 105]);
+    assert.ok(got.back >= 250, `the step back decoded its pass: ${got.back}`);
+    assert.equal(got.backNext, 0, 'the next steps back take kept frames');
+    // Without `from`, 253 and 103 are jumps: 252 is then the step back that decodes the pass
+    // (over 200 pictures) and 104 the step that starts the forward one (over 100).
+    assert.ok(got.forwardNext <= 2 + 4, `the next steps forward decoded ${got.forwardNext}`);
+  });
+
   test('frames({ signal }): an abort stops the pass while a frame is awaited', async () => {
     const got = await env.page.evaluate(async (url) => {
       const v = await frameseek.open(url);

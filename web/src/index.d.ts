@@ -153,6 +153,15 @@ export interface FrameOptions {
   raw?: boolean;
 }
 
+export interface FrameAtOptions extends FrameOptions {
+  /**
+   * The frame shown before this call, when it did not come from `frameAt` (a player showing
+   * the frames of a `frames()` loop): `frameAt(k, { from: k + 1 })` is then a step backwards
+   * and `frameAt(k, { from: k - 1 })` one forward, as if `frameAt(from)` had come before.
+   */
+  from?: number;
+}
+
 export interface FramesOptions extends FrameOptions {
   /** First frame (default 0). */
   start?: number;
@@ -217,7 +226,7 @@ export declare class Video {
    * them, decode nothing; a frame elsewhere drops them. The same index asked again is a
    * clone of the frame returned last (no decode).
    */
-  frameAt(index: number, opts?: FrameOptions): Promise<VideoFrame>;
+  frameAt(index: number, opts?: FrameAtOptions): Promise<VideoFrame>;
   /** The frame on screen at `seconds`. */
   frameAtTime(seconds: number, opts?: FrameOptions): Promise<VideoFrame>;
   /**

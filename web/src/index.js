@@ -109,9 +109,9 @@ export class Video {
     return { start: 0, end: this.#info.frameCount ?? 0 };
   }
 
-  async frameAt(index, { raw = false } = {}) {
+  async frameAt(index, { raw = false, from } = {}) {
     await this.#backing;
-    const last = this.#last;
+    const last = from ?? this.#last;
     this.#last = index;
     let frame = this.#kept.get(index)?.clone();
     if (!frame) {

@@ -767,7 +767,9 @@ export class Engine {
       if (k !== this.shown) {
         let frame;
         try {
-          frame = await this.video.frameAt(k);
+          // A step from a frame the producer decoded: `from` lets the module see the step
+          // (a step back keeps the frames before it for the next ones).
+          frame = await this.video.frameAt(k, step ? { from: this.shown } : undefined);
         } catch (e) {
           if (gen !== this.#seekGen || e?.code === 'closed') return;
           if (this.#behindLiveWindow(e)) this.#rejoinLive();
