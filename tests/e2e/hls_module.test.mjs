@@ -463,6 +463,73 @@ describe('browser module: HLS sources', () => {
     });
   }
 
+  // Steps backwards keep the frames of their decode pass, as for MP4 (frames.test.mjs): 1 s
+  // segments of one GOP each (TS), the open-GOP segments (decoders start at the IDR of frame
+  // 0 only), and the 10 s GOPs cut into 2 s segments, walked back across the GOP boundary at
+  // 300. The frames decoded are about the GOP prefixes walked; decoding each step from its
+  // keyframe costs several times as many.
+  for (const [playlist, from, to, keyframes] of [
+    ['hls_ts/index.m3u8', 149, 0, [0, 30, 60, 90, 120]],
+    ['opengop/index.m3u8', 119, 0, [0]],
+    ['split/index.m3u8', 330, 250, [0, 300]],
+  ]) {
+    test(`${playlist}: steps backwards decode each pass once and keep its frames`, async () => {
+      const walk = (opts) =>
+        env.page.evaluate(
+          async ({ url, from, to, opts }) => {
+            const v = await frameseek.open(url, opts);
+            (await v.frameAt(from)).close();
+            const before = v.stats.framesDecoded;
+            const codes = [];
+            for (let k = from - 1; k >= to; k--) {
+              const f = await v.frameAt(k);
+              codes.push(await barcode(f));
+              f.close();
+            }
+            const decoded = v.stats.framesDecoded - before;
+            v.close();
+            return { codes, decoded };
+          },
+          { url: env.media(playlist), from, to, opts },
+        );
+      const want = frameList(to, from, 1).reverse();
+      let once = 0;
+      keyframes.forEach((key, g) => {
+        const top = Math.min(from - 1, (keyframes[g + 1] ?? Infinity) - 1);
+        if (top >= to && top >= key) once += top - key + 1;
+      });
+      const kept = await walk({});
+      assert.deepEqual(kept.codes, want);
+      assert.ok(kept.decoded <= once * 1.1 + 8, `${from - to} steps back decoded ${kept.decoded} pictures (GOP prefixes: ${once})`);
+      const off = await walk({ stepBackBytes: 0 });
+      assert.deepEqual(off.codes, want);
+      assert.ok(off.decoded > once * 1.5, `stepBackBytes 0: ${off.decoded} pictures decoded (GOP prefixes: ${once})`);
+    });
+  }
+
+  test('split/index.m3u8: a step back whose kept frames would reach into the GOP before decodes its own pass only', async () => {
+    // 16 frames kept: the step from 314 to 313 would keep 298-313, but 298 and 299 belong to
+    // the GOP from frame 0 (the IDR before is at 0): only 300-313 are decoded and kept.
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url, { stepBackBytes: 320 * 240 * 1.5 * 16 });
+      (await v.frameAt(314)).close();
+      const before = v.stats.framesDecoded;
+      const codes = [];
+      for (const k of [313, 312, 300]) {
+        const f = await v.frameAt(k);
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const decoded = v.stats.framesDecoded - before;
+      v.close();
+      return { codes, decoded };
+    }, env.media('split/index.m3u8'));
+    assert.deepEqual(got.codes, [313, 312, 300]);
+    // 300-313 once (a few more for the decoder's lag), 312 and 300 kept. Reaching into the
+    // GOP before decoded 173 pictures here.
+    assert.ok(got.decoded <= 14 + 8, `${got.decoded} pictures decoded`);
+  });
+
   // frames() reads ahead for the segments that continue a GOP; one it cannot read fails the
   // stream when the stream reaches it, after the frames before it.
   test('split/missing.m3u8: frames() yields the frames before a missing segment inside their GOP', async () => {

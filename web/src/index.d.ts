@@ -49,7 +49,7 @@ export interface OpenOptions {
    */
   fromStart?: boolean;
   /**
-   * Memory for frames kept by steps backwards (MP4): `frameAt(k)` right after
+   * Memory for frames kept by steps backwards (MP4 and HLS): `frameAt(k)` right after
    * `frameAt(k + 1)` decodes the frames from `k`'s keyframe through `k` in one pass and keeps
    * copies of the last of them, as many as this many bytes hold at 8 bits 4:2:0 (default
    * 48 MiB: 16 frames at 1080p, a whole GOP at 320x240), so that the next steps back take

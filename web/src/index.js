@@ -125,7 +125,7 @@ export class Video {
         if (index === last + 1 && Number.isInteger(index) && index < this.frameRange().end) {
           s = this.#step = { next: index, stream: this.#w.frames(index, Infinity, 1, 3), p: null };
         } else if (index === last - 1 && this.#backBytes > 0) {
-          // A step backwards (MP4): decode the frames before it in its pass too, and keep
+          // A step backwards: decode the frames before it in its pass too, and keep
           // copies for the next steps (step-back.js, loaded then; if it cannot be loaded,
           // the frame is decoded alone below).
           const w = this.#w;
@@ -215,8 +215,8 @@ export class Video {
  * The public Video for the wasm video `w`; with the player's calls (web/src/player-api.js,
  * loaded then) when `w` answers them: the player's MP4 module and the HLS module.
  */
-async function video(w, extra, backBytes) {
-  const v = new Video(w, extra, backBytes);
+async function video(w, opts, extra) {
+  const v = new Video(w, extra, opts.stepBackBytes ?? 48 << 20);
   return w.frameTimes ? Object.assign(v, (await import('./player-api.js')).playerCalls(w)) : v;
 }
 
@@ -229,7 +229,7 @@ export async function open(url, opts = {}) {
   if (isHlsUrl(href, opts)) {
     const hls = await loadHls();
     const abs = new URL(href, globalThis.location?.href).href;
-    return video(await hls.openHls(abs, normalizeOptions(opts)));
+    return video(await hls.openHls(abs, normalizeOptions(opts)), opts);
   }
   const openMp4 = opts.player ? (await loadPlayer()).openVideo : (await load(), openVideo);
   let w;
@@ -252,7 +252,7 @@ export async function open(url, opts = {}) {
       }
     }
   }
-  return video(w, undefined, opts.stepBackBytes ?? 48 << 20);
+  return video(w, opts);
 }
 
 /** Errors after which `open()` looks for a transcoded rendition. */
@@ -265,5 +265,5 @@ async function openAlternate(href, opts, codec, why) {
   if (!alt) return null;
   const hls = await loadHls();
   const v = await hls.openHls(alt, normalizeOptions(opts));
-  return video(v, { transcodedFrom: { url: href, codec, reason: String(why?.message ?? why) } });
+  return video(v, opts, { transcodedFrom: { url: href, codec, reason: String(why?.message ?? why) } });
 }

@@ -28,7 +28,7 @@ async function copy(frame) {
 }
 
 /**
- * A step backwards to frame `k` of the wasm video `w` (an MP4; `info` its Video's info): puts
+ * A step backwards to frame `k` of the wasm video `w` (MP4 or HLS; `info` its Video's info): puts
  * copies of frame `k` and of the frames before it in its decode pass (as many as `bytes` holds
  * at 8-bit 4:2:0) into `kept` by index, and resolves to a clone of frame `k`, or to undefined
  * when none could be kept (an opaque format; frameAt then decodes `k` alone).

@@ -18,7 +18,8 @@ use crate::video::{
 use frameseek_core::hls::playlist::VariantPrefs;
 use frameseek_core::hls::timeline::hls_media_info;
 use frameseek_core::{
-    plan_frame_where, plan_frames_where, CodecConfig, MediaInfo, PlanOptions, TrackIndex, TrackKind,
+    plan_frame_where, plan_frames_where, CodecConfig, FramePlan, MediaInfo, PlanOptions,
+    TrackIndex, TrackKind,
 };
 use js_sys::{Array, Float64Array, Object, Promise, Reflect, Uint32Array, Uint8Array};
 use source::{Segment, Source};
@@ -370,14 +371,15 @@ async fn plan_decodable<P>(
     ))
 }
 
-async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
-    let k = inner.frame_number(k)?;
+/// Plans frame number `k` alone: the segment (joined with earlier ones when its GOP starts
+/// there) and the decode pass.
+async fn plan_one(inner: &Rc<Inner>, k: u64) -> Result<(Rc<Segment>, FramePlan)> {
     let seg = match inner.locate(k).await? {
         Located::At(seg, _) => seg,
         Located::PastEnd(f) => return Err(f),
     };
     let (seg, plans) = plan_decodable(
-        &inner,
+        inner,
         seg,
         true,
         &[k],
@@ -396,6 +398,12 @@ async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
         .into_iter()
         .next()
         .ok_or_else(|| Failure::new("decode", format!("no plan for frame {k}")))?;
+    Ok((seg, plan))
+}
+
+async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
+    let k = inner.frame_number(k)?;
+    let (seg, plan) = plan_one(&inner, k).await?;
     let (index, decoder) = inner.video_of(&seg)?;
     let sink = Rc::new(Sink::default());
     sink.want(micros(plan.pts, index.timescale()), k as usize);
@@ -418,8 +426,22 @@ async fn stream_frames(
     sink: &Rc<Sink>,
     state: &StreamState,
     ahead: usize,
+    last_pass: bool,
 ) -> Result<()> {
     let stop = || state.stopped.get() || inner.source.closed.get();
+    // A step backwards (`last_pass`): only the frames of the last one's decode pass, from the
+    // frame its decoder starts at (a pass reaching into the GOP before would decode all of
+    // that GOP's frames up to them).
+    if let (true, Some(&last)) = (last_pass, frames.last()) {
+        let (seg, plan) = plan_one(inner, inner.frame_number(last as f64)?).await?;
+        let (index, _) = inner.video_of(&seg)?;
+        if let Some(&first) = index
+            .sample_frame(plan.run.first)
+            .and_then(|l| seg.frames.get(l))
+        {
+            frames.retain(|&f| f as u64 >= first);
+        }
+    }
     let mut at = 0;
     // Seen a segment whose first frames continue a GOP from an earlier one.
     let mut cut_in_gops = false;
@@ -661,13 +683,15 @@ impl HlsVideo {
             .ok_or_else(|| Failure::new("out-of-range", "no frame at that time").to_js())
     }
 
-    /// Frames `start, start+step, ...` below `end`, in order (see `Video.frames`).
+    /// Frames `start, start+step, ...` below `end`, in order (see `Video.frames`); with
+    /// `last_pass`, only those decoded in the last one's pass (a step backwards).
     pub fn frames(
         &self,
         start: f64,
         end: f64,
         step: f64,
         ahead: f64,
+        last_pass: bool,
     ) -> std::result::Result<FrameStream, JsValue> {
         self.inner.check_open()?;
         let count = self.inner.source.timeline.borrow().frame_range().end as usize;
@@ -681,7 +705,8 @@ impl HlsVideo {
         let task = (Rc::clone(&self.inner), Rc::clone(&sink), Rc::clone(&state));
         spawn(async move {
             let (inner, sink, state) = task;
-            let r = stream_frames(&inner, frames, more_every, &sink, &state, ahead).await;
+            let r =
+                stream_frames(&inner, frames, more_every, &sink, &state, ahead, last_pass).await;
             *state.result.borrow_mut() = Some(r);
             inner.source.notify.notify();
         });
