@@ -82,6 +82,34 @@ export function environment(server, browser, page, errors) {
   };
 }
 
+/**
+ * Opens `url` in `page` (with `opts`), takes `frameAt(first)`, then `frameAt(k)` for each of
+ * `ks` in turn: their barcodes, and the pictures decoded after `first`.
+ */
+export function frameAtAfter(page, url, first, ks, opts) {
+  return page.evaluate(
+    async ({ url, first, ks, opts }) => {
+      const v = await frameseek.open(url, opts);
+      (await v.frameAt(first)).close();
+      const before = v.stats.framesDecoded;
+      const codes = [];
+      for (const k of ks) {
+        const f = await v.frameAt(k);
+        codes.push(await barcode(f));
+        f.close();
+      }
+      const decoded = v.stats.framesDecoded - before;
+      v.close();
+      return { codes, decoded };
+    },
+    { url, first, ks, opts },
+  );
+}
+
+/** Steps backwards with frameAt from `from` down to `to`: barcodes and pictures decoded. */
+export const stepBack = (page, url, from, to, opts) =>
+  frameAtAfter(page, url, from, Array.from({ length: from - to }, (_, i) => from - 1 - i), opts);
+
 /** A deterministic pseudo-random generator (mulberry32) so that failures reproduce. */
 export function rng(seed) {
   let a = seed >>> 0;

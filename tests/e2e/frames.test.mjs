@@ -3,7 +3,7 @@
 // step}) yields exactly the requested barcodes with one decode pass per GOP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manifest, rng, setup } from './browser.mjs';
+import { manifest, rng, setup, stepBack as stepBackIn } from './browser.mjs';
 
 const decodable = manifest().filter((f) => f.browser_decodable && f.kind === 'video');
 let env;
@@ -200,24 +200,7 @@ describe('browser', () => {
   });
 
   /** Steps backwards with frameAt from `from` down to `to` in the page: barcodes and pictures decoded. */
-  const stepBack = (file, from, to, opts) =>
-    env.page.evaluate(
-      async ({ url, from, to, opts }) => {
-        const v = await frameseek.open(url, opts);
-        (await v.frameAt(from)).close();
-        const before = v.stats.framesDecoded;
-        const codes = [];
-        for (let k = from - 1; k >= to; k--) {
-          const f = await v.frameAt(k);
-          codes.push(await barcode(f));
-          f.close();
-        }
-        const decoded = v.stats.framesDecoded - before;
-        v.close();
-        return { codes, decoded };
-      },
-      { url: env.media(file), from, to, opts },
-    );
+  const stepBack = (file, from, to, opts) => stepBackIn(env.page, env.media(file), from, to, opts);
 
   // Files with B-frames (closed and open GOPs, an edit list), a 300-frame GOP whose coded
   // height is cropped, VP9; each walk crosses GOP boundaries.

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtures, rng, root, setup } from './browser.mjs';
+import { fixtures, frameAtAfter, rng, root, setup, stepBack } from './browser.mjs';
 
 const FRAMES = 150; // the HLS fixtures: 5 s at 30 fps, 1 s segments
 const START = Buffer.from([0, 0, 1]); // an Annex B start code
@@ -474,24 +474,7 @@ describe('browser module: HLS sources', () => {
     ['split/index.m3u8', 330, 250, [0, 300]],
   ]) {
     test(`${playlist}: steps backwards decode each pass once and keep its frames`, async () => {
-      const walk = (opts) =>
-        env.page.evaluate(
-          async ({ url, from, to, opts }) => {
-            const v = await frameseek.open(url, opts);
-            (await v.frameAt(from)).close();
-            const before = v.stats.framesDecoded;
-            const codes = [];
-            for (let k = from - 1; k >= to; k--) {
-              const f = await v.frameAt(k);
-              codes.push(await barcode(f));
-              f.close();
-            }
-            const decoded = v.stats.framesDecoded - before;
-            v.close();
-            return { codes, decoded };
-          },
-          { url: env.media(playlist), from, to, opts },
-        );
+      const walk = (opts) => stepBack(env.page, env.media(playlist), from, to, opts);
       const want = frameList(to, from, 1).reverse();
       let once = 0;
       keyframes.forEach((key, g) => {
@@ -510,20 +493,9 @@ describe('browser module: HLS sources', () => {
   test('split/index.m3u8: a step back whose kept frames would reach into the GOP before decodes its own pass only', async () => {
     // 16 frames kept: the step from 314 to 313 would keep 298-313, but 298 and 299 belong to
     // the GOP from frame 0 (the IDR before is at 0): only 300-313 are decoded and kept.
-    const got = await env.page.evaluate(async (url) => {
-      const v = await frameseek.open(url, { stepBackBytes: 320 * 240 * 1.5 * 16 });
-      (await v.frameAt(314)).close();
-      const before = v.stats.framesDecoded;
-      const codes = [];
-      for (const k of [313, 312, 300]) {
-        const f = await v.frameAt(k);
-        codes.push(await barcode(f));
-        f.close();
-      }
-      const decoded = v.stats.framesDecoded - before;
-      v.close();
-      return { codes, decoded };
-    }, env.media('split/index.m3u8'));
+    const got = await frameAtAfter(env.page, env.media('split/index.m3u8'), 314, [313, 312, 300], {
+      stepBackBytes: 320 * 240 * 1.5 * 16,
+    });
     assert.deepEqual(got.codes, [313, 312, 300]);
     // 300-313 once (a few more for the decoder's lag), 312 and 300 kept. Reaching into the
     // GOP before decoded 173 pictures here.
