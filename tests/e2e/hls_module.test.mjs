@@ -502,6 +502,36 @@ describe('browser module: HLS sources', () => {
     assert.ok(got.decoded <= 14 + 8, `${got.decoded} pictures decoded`);
   });
 
+  test('split/index.m3u8: the earlier segments a GOP runs through are fetched together', async () => {
+    // Frame 250 is in the fifth 2 s segment of the 10 s GOP from frame 0; open() read the
+    // first. With a 40 ms round trip, segments 1-3 asked for one after another would start
+    // 40 ms or more apart.
+    env.server.setNetwork({ rttMs: 40 });
+    let got;
+    try {
+      got = await env.page.evaluate(async (url) => {
+        const v = await frameseek.open(url);
+        performance.clearResourceTimings();
+        const f = await v.frameAt(250);
+        const code = await barcode(f);
+        f.close();
+        v.close();
+        const starts = {};
+        for (const e of performance.getEntriesByType('resource')) {
+          const m = e.name.match(/seg_(\d+)\.ts/);
+          if (m) starts[m[1]] = e.startTime;
+        }
+        return { code, starts };
+      }, env.media('split/index.m3u8'));
+    } finally {
+      env.server.setNetwork({});
+    }
+    assert.equal(got.code, 250);
+    const earlier = ['1', '2', '3'].map((n) => got.starts[n]);
+    assert.ok(earlier.every((t) => t !== undefined), `segments fetched: ${JSON.stringify(got.starts)}`);
+    assert.ok(Math.max(...earlier) - Math.min(...earlier) < 30, `segments 1-3 asked for at ${earlier.map(Math.round)} ms`);
+  });
+
   // frames() reads ahead for the segments that continue a GOP; one it cannot read fails the
   // stream when the stream reaches it, after the frames before it.
   test('split/missing.m3u8: frames() yields the frames before a missing segment inside their GOP', async () => {

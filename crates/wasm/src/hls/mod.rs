@@ -499,7 +499,12 @@ async fn stream_frames(
         // rather than again from its start for each segment. They are read before the pass:
         // once the first of them is in, the rest that may hold wanted frames all at once (at
         // most a join's worth).
-        cut_in_gops |= !seg.can_start(0);
+        if !seg.can_start(0) {
+            // Its GOP starts in an earlier segment: fetch those now, alongside the segments
+            // after it that the join below waits for.
+            cut_in_gops = true;
+            inner.source.prefetch_back(seg.sequence, JOIN_BACK_MAX);
+        }
         let (seg_end, mut tail) = (at, Rc::clone(&seg));
         while cut_in_gops && tail.sequence - seg.sequence < JOIN_BACK_MAX as u64 {
             let Some(&f) = frames.get(at) else {

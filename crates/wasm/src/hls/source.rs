@@ -23,6 +23,8 @@ use std::rc::Rc;
 const SEGMENT_MAX: u64 = 128 << 20;
 /// The largest AES-128 key response read (a key is 16 bytes).
 const KEY_MAX: u64 = 1024;
+/// How far back [`Source::prefetch_back`] fetches ahead of a join, up to a known decoder start.
+const PREFETCH_BACK: usize = 4;
 
 /// Counters since `open()` (reported as `video.stats`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -315,6 +317,50 @@ impl Source {
         }
     }
 
+    /// Segment `sequence` and the sequence numbers of those a join may look back through,
+    /// nearest first: at most `back_max`, within its discontinuity sequence and
+    /// initialization section. (By sequence number: a live reload may shift positions while
+    /// they load.)
+    fn earlier(&self, sequence: u64, back_max: usize) -> Result<(SegmentInfo, Vec<u64>)> {
+        let tl = self.timeline.borrow();
+        let segments = tl.segments();
+        let pos = tl.position(sequence).ok_or_else(left_window)?;
+        let map_of = |s: &SegmentInfo| s.map.and_then(|m| tl.playlist().maps.get(m).cloned());
+        let last = segments[pos].clone();
+        let last_map = map_of(&last);
+        let earlier = segments[..pos]
+            .iter()
+            .rev()
+            .take(back_max)
+            .take_while(|s| {
+                s.discontinuity_sequence == last.discontinuity_sequence && map_of(s) == last_map
+            })
+            .map(|s| s.sequence)
+            .collect();
+        Ok((last, earlier))
+    }
+
+    /// For segment `sequence`, which does not start where a decoder can (it continues a GOP):
+    /// starts fetching the earlier segments a join needs, all at once rather than one after
+    /// another. The one right before is needed; so are those back to the nearest cached one
+    /// that holds a decoder start, when that is at most [`PREFETCH_BACK`] back (unless one
+    /// of them turns out to hold an IDR too: at most those segments wasted).
+    pub fn prefetch_back(self: &Rc<Self>, sequence: u64, back_max: usize) {
+        let Ok((_, earlier)) = self.earlier(sequence, back_max) else {
+            return;
+        };
+        let bound = earlier.iter().take(PREFETCH_BACK + 1).position(|&e| {
+            self.slots.borrow().iter().any(|s| {
+                s.0 == e && matches!(&s.1, Slot::Ready(seg) if seg.last_decoder_start().is_some())
+            })
+        });
+        for &e in earlier.iter().take(bound.unwrap_or(1).max(1)) {
+            if let Some(pos) = self.timeline.borrow().position(e) {
+                self.prefetch(pos);
+            }
+        }
+    }
+
     /// Starts fetching segment `pos` if it is neither cached nor on its way.
     pub fn prefetch(self: &Rc<Self>, pos: usize) {
         let Ok(sequence) = self.sequence_at(pos) else {
@@ -446,26 +492,7 @@ impl Source {
     /// sequence and initialization section. Made from the cached segments (core's
     /// `join_video`); the latest join is kept for the next call.
     pub async fn joined(self: &Rc<Self>, sequence: u64, back_max: usize) -> Result<Rc<Segment>> {
-        // The segments to look back through, by sequence number: a live reload may shift
-        // positions while they load.
-        let (last, earlier) = {
-            let tl = self.timeline.borrow();
-            let segments = tl.segments();
-            let pos = tl.position(sequence).ok_or_else(left_window)?;
-            let map_of = |s: &SegmentInfo| s.map.and_then(|m| tl.playlist().maps.get(m).cloned());
-            let last = segments[pos].clone();
-            let last_map = map_of(&last);
-            let earlier: Vec<u64> = segments[..pos]
-                .iter()
-                .rev()
-                .take(back_max)
-                .take_while(|s| {
-                    s.discontinuity_sequence == last.discontinuity_sequence && map_of(s) == last_map
-                })
-                .map(|s| s.sequence)
-                .collect();
-            (last, earlier)
-        };
+        let (last, earlier) = self.earlier(sequence, back_max)?;
         let key = (sequence, last.discontinuity_sequence);
         if let Some((s, d, seg)) = self.joined.borrow().as_ref() {
             if (*s, *d) == key {
@@ -473,6 +500,7 @@ impl Source {
                 return Ok(Rc::clone(seg));
             }
         }
+        self.prefetch_back(sequence, back_max);
         let mut parts = vec![self.segment_numbered(sequence).await?];
         let mut from = None;
         for &earlier in &earlier {
