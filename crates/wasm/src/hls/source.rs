@@ -343,7 +343,7 @@ impl Source {
     /// For segment `sequence`, which does not start where a decoder can (it continues a GOP):
     /// starts fetching the earlier segments a join needs, all at once rather than one after
     /// another. The one right before is needed; so are those back to the nearest cached one
-    /// that holds a decoder start, when that is at most [`PREFETCH_BACK`] back (unless one
+    /// that holds a decoder start, when that is at most `PREFETCH_BACK` (4) back (unless one
     /// of them turns out to hold an IDR too: at most those segments wasted).
     pub fn prefetch_back(self: &Rc<Self>, sequence: u64, back_max: usize) {
         let Ok((_, earlier)) = self.earlier(sequence, back_max) else {
