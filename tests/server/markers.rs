@@ -123,7 +123,16 @@ fn markers_round_trip_with_clear_errors() {
         );
     }
     let big = format!(r#"{{"time": 1, "label": "{}"}}"#, "x".repeat(20_000));
-    assert_eq!(send("POST", &url, Some(&big)).status, 413);
+    let too_big = send("POST", &url, Some(&big));
+    assert_eq!(too_big.status, 413);
+    // The rest of the body is not read: the connection closes, and says so.
+    assert!(
+        too_big
+            .headers
+            .iter()
+            .any(|(k, v)| k == "connection" && v == "close"),
+        "413 without connection: close"
+    );
     assert_eq!(send("PUT", &url, Some("{}")).status, 405);
     assert_eq!(
         send(

@@ -67,7 +67,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-/// Reads at most [`MAX_BODY`] bytes of the body.
+/// Reads at most [`MAX_BODY`] bytes of the body. Past that, a 413 that closes the connection
+/// (the rest of the body is left unread).
 async fn read_body<S, B>(mut body: std::pin::Pin<Box<S>>) -> Result<Vec<u8>, Response>
 where
     S: Stream<Item = Result<B, warp::Error>> + Send + ?Sized,
@@ -82,10 +83,13 @@ where
             )
         })?;
         if out.len() + chunk.remaining() > MAX_BODY {
-            return Err(json_error(
+            let mut r = json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("the body is larger than {MAX_BODY} bytes"),
-            ));
+            );
+            r.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            return Err(r);
         }
         while chunk.has_remaining() {
             let part = chunk.chunk();
@@ -151,6 +155,13 @@ where
     S: Stream<Item = Result<B, warp::Error>> + Send + ?Sized,
     B: Buf,
 {
+    // The body is read before any answer, whatever the answer: hyper closes a connection
+    // whose request body was not all in when the response went out, and a client that has
+    // already sent its next request on it sees the connection reset (RFC 9112 §9.6).
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let allow = if mid.is_some() {
         "GET, HEAD, DELETE, OPTIONS"
     } else {
@@ -189,10 +200,6 @@ where
             Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         },
         Method::POST => {
-            let body = match read_body(body).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
             let draft = match Draft::parse(&body) {
                 Ok(d) => d,
                 Err(msg) => return json_error(StatusCode::BAD_REQUEST, &msg),
