@@ -70,6 +70,21 @@ pub fn read_segment(init: Option<&[u8]>, segment: &[u8], ts: &TsOptions) -> Resu
     })
 }
 
+/// How many of the segments before one whose first frames continue a GOP a join should ask
+/// for at once, nearest first. `known_start` tells, for each of them nearest first, whether
+/// it is known (read already) to hold a frame a decoder can start at. The one right before is
+/// needed whatever it holds; so are those back to the nearest known start, when that is at
+/// most `max` back (one of them may turn out to hold a start too: the ones before it are then
+/// fetched for nothing). Past `max`, or with none known, the join reads on one at a time.
+pub fn join_prefetch(known_start: impl IntoIterator<Item = bool>, max: usize) -> usize {
+    known_start
+        .into_iter()
+        .take(max + 1)
+        .position(|known| known)
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// A video track joined from consecutive segments (see [`join_video`]).
 #[derive(Debug, Clone)]
 pub struct JoinedVideo {
@@ -236,4 +251,25 @@ fn ts_track(id: u32, kind: TrackKind, track: TsTrack, data: &mut Vec<u8>) -> Res
         edits: Vec::new(),
         index,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_prefetch;
+
+    #[test]
+    fn join_prefetch_reaches_back_to_a_known_start() {
+        // Segment 0 read (an IDR), the frame in segment 3: segments 2 and 1 at once.
+        assert_eq!(join_prefetch([false, false, true], 4), 2);
+        // The one right before holds the start: it alone (already cached).
+        assert_eq!(join_prefetch([true, false], 4), 1);
+        // Nothing known, or a known start too far back: the one right before.
+        assert_eq!(join_prefetch([false; 8], 4), 1);
+        assert_eq!(
+            join_prefetch([false, false, false, false, false, true], 4),
+            1
+        );
+        assert_eq!(join_prefetch([false, false, false, false, true], 4), 4);
+        assert_eq!(join_prefetch([], 4), 1);
+    }
 }

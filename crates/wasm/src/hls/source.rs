@@ -12,7 +12,9 @@ use frameseek_core::hls::playlist::{
     choose_variant, parse_playlist, reload_interval, MapInfo, MediaPlaylist, Playlist, SegmentInfo,
     Variant, VariantPrefs, MAX_PLAYLIST_BYTES,
 };
-use frameseek_core::hls::segment::{join_video, read_segment, SegmentFormat, SegmentMedia};
+use frameseek_core::hls::segment::{
+    join_prefetch, join_video, read_segment, SegmentFormat, SegmentMedia,
+};
 use frameseek_core::hls::timeline::{typical_frame_duration, HlsTimeline};
 use frameseek_core::hls::ts::{TsOptions, TS_TIMESCALE};
 use frameseek_core::{is_decoder_start, ByteRange, CodecConfig, Movie};
@@ -342,19 +344,21 @@ impl Source {
 
     /// For segment `sequence`, which does not start where a decoder can (it continues a GOP):
     /// starts fetching the earlier segments a join needs, all at once rather than one after
-    /// another. The one right before is needed; so are those back to the nearest cached one
-    /// that holds a decoder start, when that is at most `PREFETCH_BACK` (4) back (unless one
-    /// of them turns out to hold an IDR too: at most those segments wasted).
+    /// another, as core's `join_prefetch` counts them (back to a cached segment that holds a
+    /// decoder start, at most `PREFETCH_BACK` back).
     pub fn prefetch_back(self: &Rc<Self>, sequence: u64, back_max: usize) {
         let Ok((_, earlier)) = self.earlier(sequence, back_max) else {
             return;
         };
-        let bound = earlier.iter().take(PREFETCH_BACK + 1).position(|&e| {
+        let known_start = earlier.iter().map(|&e| {
             self.slots.borrow().iter().any(|s| {
                 s.0 == e && matches!(&s.1, Slot::Ready(seg) if seg.last_decoder_start().is_some())
             })
         });
-        for &e in earlier.iter().take(bound.unwrap_or(1).max(1)) {
+        for &e in earlier
+            .iter()
+            .take(join_prefetch(known_start, PREFETCH_BACK))
+        {
             if let Some(pos) = self.timeline.borrow().position(e) {
                 self.prefetch(pos);
             }
