@@ -32,7 +32,7 @@ if (!existsSync(join(pkg, 'frameseek_wasm.js'))) {
 // exported and property names stay). rolldown's minifier (oxc) is a dev dependency.
 try {
   const { minifySync } = await import('rolldown/utils');
-  for (const f of [join(dist, 'index.js'), join(dist, 'fallback.js'), join(dist, 'player-api.js'), join(dist, 'step-back.js'), join(pkg, 'frameseek_wasm.js'), join(dist, 'pkg-player', 'frameseek_player.js')]) {
+  for (const f of [join(dist, 'index.js'), join(dist, 'fallback.js'), join(dist, 'player-api.js'), join(dist, 'step-back.js'), join(dist, 'thumbnail.js'), join(pkg, 'frameseek_wasm.js'), join(dist, 'pkg-player', 'frameseek_player.js')]) {
     if (!existsSync(f)) continue;
     const r = minifySync(f, readFileSync(f, 'utf8'), { module: true, compress: true, mangle: true });
     if (r.errors?.length) throw new Error(`${f}: ${r.errors.map((e) => e.message).join('; ')}`);

@@ -3,7 +3,8 @@
 //! stream, no container) to a picture identical to the reference decode of that frame.
 
 use frameseek_core::{
-    plan_frame, plan_frames, read_movie, ByteRange, Error, Movie, PlanOptions, TrackIndex,
+    plan_frame, plan_frames, read_movie, soft_feed, ByteRange, Error, Movie, PlanOptions, SoftFeed,
+    TrackIndex, SOFT_EXTRA,
 };
 use frameseek_e2e::{
     annex_b, barcode, ffmpeg_gray_frames, ffmpeg_gray_frames_logged, ivf, reference_frames,
@@ -213,6 +214,66 @@ fn single_frame_plans_decode_exactly() {
             let bytes = s.sparse(&plan.ranges);
             let decoded = s.decode(&bytes, plan.run.first, plan.run.last);
             s.check(k, &decoded, "its own plan");
+        }
+    }
+}
+
+#[test]
+fn soft_ends_decode_the_frames_before_them() {
+    // A pass cut at a soft end (frames() that a later call may continue) fetches and feeds
+    // only the samples its frames before the end need, plus SOFT_EXTRA: those decode them.
+    for s in subjects() {
+        let index = s.index();
+        let all: Vec<usize> = (0..index.frame_count()).collect();
+        let plans = plan_frames(index, &all, &PlanOptions::default()).expect("plan");
+        for p in plans.iter().take(3) {
+            let n = p.frames.len();
+            for end in [
+                p.frames[0] + 1,
+                p.frames[n / 3],
+                p.frames[n / 2],
+                p.frames[n - 1],
+            ] {
+                let below: Vec<usize> = p.frames.iter().copied().filter(|&k| k < end).collect();
+                let Some(run) = p.soft_run(index, end) else {
+                    assert!(below.is_empty(), "{}: end {end}", s.name);
+                    continue;
+                };
+                let need = below
+                    .iter()
+                    .map(|&k| index.frame_sample(k).expect("sample"))
+                    .max()
+                    .expect("frames below the end");
+                assert_eq!(run.first, p.run.first, "{}: end {end}", s.name);
+                assert_eq!(
+                    run.last,
+                    (need + SOFT_EXTRA).min(p.run.last),
+                    "{}: end {end}",
+                    s.name
+                );
+                let bytes = s.sparse(
+                    &frameseek_core::plan::run_ranges(index, run, &PlanOptions::default())
+                        .expect("ranges"),
+                );
+                let decoded = s.decode(&bytes, run.first, need);
+                for &k in &below {
+                    s.check(k, &decoded, "a pass cut at a soft end");
+                }
+                // Sample by sample: fed through the last frame's own sample, then drained, and
+                // held once nothing before the end is pending.
+                assert_eq!(
+                    soft_feed(index, below.iter().copied(), need),
+                    SoftFeed::Feed(need + SOFT_EXTRA)
+                );
+                assert_eq!(
+                    soft_feed(index, below.iter().copied(), need + 1),
+                    SoftFeed::Drain(need + 1 + SOFT_EXTRA)
+                );
+                assert_eq!(
+                    soft_feed(index, std::iter::empty(), run.first),
+                    SoftFeed::Hold
+                );
+            }
         }
     }
 }

@@ -119,6 +119,94 @@ describe('browser', () => {
     assert.equal(got.stats.framesDecoded, 3);
   });
 
+  // frames() calls one after another, each ending inside a GOP, yield every frame once, and
+  // (taking up where the last one ended) decode what one call for all of them decodes.
+  for (const f of decodable) {
+    test(`${f.file}: consecutive frames() calls`, async () => {
+      const n = f.frames;
+      const cuts = [0, Math.floor(n / 3), Math.floor(n / 2) + 1, Math.floor((2 * n) / 3), n];
+      const got = await env.page.evaluate(
+        async ({ url, cuts }) => {
+          const one = await frameseek.open(url);
+          for await (const fr of one.frames()) fr.close();
+          const all = one.stats.framesDecoded;
+          one.close();
+          const v = await frameseek.open(url);
+          const codes = [];
+          for (let i = 1; i < cuts.length; i++) {
+            for await (const fr of v.frames({ start: cuts[i - 1], end: cuts[i], raw: true })) {
+              codes.push(await barcode(fr));
+              fr.close();
+            }
+          }
+          const stats = v.stats;
+          v.close();
+          return { codes, stats, all };
+        },
+        { url: env.media(f.file), cuts },
+      );
+      assert.deepEqual(got.codes, [...Array(n).keys()]);
+      // Before, each call decoded from its GOP's keyframe: 60 more pictures for h264_long_gop.
+      assert.ok(got.stats.framesDecoded <= got.all + 4, `${got.stats.framesDecoded} pictures decoded, one call ${got.all}`);
+    });
+  }
+
+  test('consecutive frames() calls go on from where the last one ended: the GOP is decoded once', async () => {
+    // h264_long_gop: 300-frame GOPs. Each call takes up where the last one left off; the first
+    // decodes from the keyframe, the next ones only their own frames (before: 69 and 75).
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url, { headBytes: 4096 });
+      const runs = [];
+      const run = async (o) => {
+        const before = v.stats;
+        const codes = [];
+        for await (const f of v.frames({ ...o, raw: true })) {
+          codes.push(await barcode(f));
+          f.close();
+        }
+        const after = v.stats;
+        runs.push({ codes, decoded: after.framesDecoded - before.framesDecoded, bytes: after.bytesFetched - before.bytesFetched });
+      };
+      const abort = new AbortController();
+      await run({ start: 100, end: 110, signal: abort.signal });
+      // The finished call's signal does not reach the stream that the next call takes on.
+      abort.abort();
+      await run({ start: 110, end: 120 });
+      await run({ start: 120, end: 130 });
+      // A step forward from the end goes on too.
+      let before = v.stats.framesDecoded;
+      const at = await v.frameAt(130, { raw: true });
+      const step = { code: await barcode(at), decoded: v.stats.framesDecoded - before };
+      at.close();
+      // Any other call ends it: the next frames() decodes from the keyframe again.
+      (await v.frameAt(450)).close();
+      await run({ start: 131, end: 140 });
+      // With a step, and once more with a different step (a new pass).
+      await run({ start: 150, end: 180, step: 10 });
+      await run({ start: 180, end: 230, step: 10 });
+      await run({ start: 230, end: 250, step: 5 });
+      v.close();
+      // What frame 112 alone fetches: the bytes through the first call's end and a few more.
+      const w = await frameseek.open(url, { headBytes: 4096 });
+      (await w.frameAt(112)).close();
+      const alone = w.stats.bytesFetched;
+      w.close();
+      return { runs, step, alone };
+    }, env.media('h264_long_gop.mp4'));
+    const range = (a, b, s = 1) => Array.from({ length: Math.ceil((b - a) / s) }, (_, i) => a + i * s);
+    assert.deepEqual(got.runs.map((r) => r.codes), [range(100, 110), range(110, 120), range(120, 130), range(131, 140), range(150, 180, 10), range(180, 230, 10), range(230, 250, 5)]);
+    const decoded = got.runs.map((r) => r.decoded);
+    assert.ok(decoded[0] > 50, `the first call decodes from the keyframe: ${decoded}`);
+    assert.ok(decoded[1] <= 16 && decoded[2] <= 16, `the calls that go on decode their own frames: ${decoded}`);
+    assert.ok(got.step.code === 130 && got.step.decoded <= 3, JSON.stringify(got.step));
+    assert.ok(decoded[3] > 50, `after another call, from the keyframe again: ${decoded}`);
+    assert.ok(decoded[5] <= 60, `a call with the same step goes on: ${decoded}`);
+    assert.ok(decoded[6] > 100, `a call with another step starts a new pass: ${decoded}`);
+    // The first call fetched what its frames need (and the few samples after them that let
+    // the decoder give them out), not the rest of the GOP.
+    assert.ok(got.runs[0].bytes < got.alone, `${got.runs[0].bytes} bytes, frame 112 alone ${got.alone}`);
+  });
+
   test('backpressure: a slow consumer never has more than `ahead` frames waiting', async () => {
     const got = await env.page.evaluate(async (url) => {
       const v = await frameseek.open(url);

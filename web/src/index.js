@@ -63,7 +63,12 @@ export class Video {
   #info;
   /** The last frameAt() index, to see a step coming. */
   #last = -2;
-  /** Forward steps: `{ next, stream, p }`, a frames() stream that serves frameAt(next). */
+  /**
+   * A stream that goes on from frame `next`: `{ next, step, stream, p }`. Forward steps' (it
+   * serves frameAt(next)), or one that the last frames() call left at its end (MP4: it holds
+   * there, and the next frames() call or step from there takes it on without decoding the GOP
+   * again).
+   */
   #step;
   /**
    * Frames at hand by index (coded orientation), cloned when asked for: the last frameAt()
@@ -117,13 +122,14 @@ export class Video {
     if (!frame) {
       this.#drop();
       let s = this.#step;
-      if (s?.next !== index) {
+      if (s?.next !== index || s.step !== 1) {
         this.#endStep();
+        s = undefined;
         // frameAt(k) and then frameAt(k + 1): a forward step. Keep one decode pass going from
         // here, so that each further step takes one frame from it instead of decoding from the
         // keyframe again (WebCodecs needs a key chunk after every flush).
         if (index === last + 1 && Number.isInteger(index) && index < this.frameRange().end) {
-          s = this.#step = { next: index, stream: this.#w.frames(index, Infinity, 1, 3), p: null };
+          s = this.#step = { next: index, step: 1, stream: this.#w.frames(index, Infinity, 1, 3) };
         } else if (index === last - 1 && this.#backBytes > 0) {
           // A step backwards: decode the frames before it in its pass too, and keep
           // copies for the next steps (step-back.js, loaded then; if it cannot be loaded,
@@ -136,6 +142,7 @@ export class Video {
       }
       if (s && !frame) {
         s.next += 1;
+        s.stream.until?.(Infinity);
         const p = (s.p = (s.p ?? Promise.resolve()).then(() => s.stream.next()));
         frame = await p.catch((e) => {
           if (this.#step === s) this.#endStep();
@@ -144,10 +151,21 @@ export class Video {
         // Undefined when the pass was stopped meanwhile (another request came) or ran out.
         if (!frame && this.#step === s) this.#endStep();
       }
-      frame ??= await this.#w.frameAt(index);
+      frame ??= await this.#one(index);
       if (!this.#kept.has(index)) this.#kept.set(index, frame.clone());
     }
     return raw ? frame : rotate(frame, this.#info.rotation);
+  }
+
+  /** Frame `index` decoded alone: the HLS module's frameAt, or the MP4 module's one-frame stream. */
+  #one(index) {
+    const w = this.#w;
+    if (w.frameAt) return w.frameAt(index);
+    const n = this.#info.frameCount;
+    if (n && !(Number.isInteger(index) && index >= 0 && index < n)) {
+      throw Object.assign(new RangeError(`frame ${index} out of range (the video has ${n} frames)`), { code: 'out-of-range' });
+    }
+    return w.frames(index, index + 1, 1, 1).next();
   }
 
   /** Closes the frames at hand. */
@@ -167,41 +185,41 @@ export class Video {
   }
 
   async *frames({ start = 0, end = Infinity, step = 1, ahead = 3, raw = false, signal } = {}) {
-    this.#endStep();
-    const stream = this.#w.frames(start, end, step, ahead);
+    // MP4 streams run on past `end` and hold there (a soft end): one that the last call left
+    // at `start` goes on (the frames of its GOP are not decoded again).
+    const soft = !this.#w.frameAt;
+    let s = this.#step;
+    this.#step = undefined;
+    if (soft && s?.next === start && s.step === step) await s.p?.catch(() => {});
+    else s?.stream.close(), (s = undefined);
+    const stream = s?.stream ?? this.#w.frames(start, soft ? Infinity : end, step, ahead);
+    if (soft) stream.until(end);
     // An abort stops decoding at once (the loop then ends), even while a frame is awaited.
-    signal?.addEventListener('abort', () => stream.close());
+    const stop = () => stream.close();
+    signal?.addEventListener('abort', stop);
     if (signal?.aborted) stream.close();
+    let k = start;
     try {
-      for (;;) {
+      for (; !soft || k < end; k += step) {
         const frame = await stream.next();
         if (frame === undefined) return;
         yield raw ? frame : rotate(frame, this.#info.rotation);
       }
+      // Every frame asked for was taken: the stream stays at the end for the next call.
+      if (!signal?.aborted) {
+        this.#endStep();
+        this.#step = { next: k, step, stream };
+      }
     } finally {
-      stream.close();
+      signal?.removeEventListener('abort', stop);
+      if (this.#step?.stream !== stream) stream.close();
     }
   }
 
-  async thumbnail(index, { width, height, raw = false } = {}) {
-    const frame = await this.frameAt(index, { raw });
-    try {
-      // Display size: SAR applied, and rotation too for a rotated frame; drawImage honours
-      // both (createImageBitmap ignores the rotation).
-      const w = frame.displayWidth;
-      const h = frame.displayHeight;
-      let outW = width ?? (height ? (height * w) / h : w);
-      let outH = height ?? (width ? (width * h) / w : h);
-      outW = Math.max(1, Math.round(outW));
-      outH = Math.max(1, Math.round(outH));
-      const canvas = new OffscreenCanvas(outW, outH);
-      const ctx = canvas.getContext('2d');
-      ctx.imageSmoothingQuality = 'high';
-      ctx.drawImage(frame, 0, 0, outW, outH);
-      return canvas.transferToImageBitmap();
-    } finally {
-      frame.close();
-    }
+  /** See index.d.ts; the drawing lives in thumbnail.js, loaded at the first thumbnail. */
+  async thumbnail(index, opts = {}) {
+    const { thumbnail } = await import('./thumbnail.js');
+    return thumbnail(await this.frameAt(index, { raw: opts.raw }), opts);
   }
 
   close() {

@@ -32,6 +32,7 @@ pub use index::{Sample, TrackIndex};
 pub use mp4::{read_movie, Container, Movie, Mp4Reader, Need, Track};
 pub use plan::{
     decode_run, decode_run_where, plan_frame, plan_frame_where, plan_frames, plan_frames_where,
-    plan_time, ByteRange, DecodeRun, FramePlan, GopPlan, PlanOptions,
+    plan_time, soft_feed, ByteRange, DecodeRun, FramePlan, GopPlan, PlanOptions, SoftFeed,
+    SOFT_EXTRA,
 };
 pub use probe::{MediaInfo, TrackInfo};

@@ -106,6 +106,55 @@ pub struct GopPlan {
     pub ranges: Vec<ByteRange>,
 }
 
+/// Decode-order samples fetched past the last one that a soft end needs (see [`soft_feed`]):
+/// decoders hold pictures back for reordering until later pictures arrive (two for common
+/// B-frame streams, plus what frame threading keeps), so the samples after the end follow
+/// in the same request.
+pub const SOFT_EXTRA: usize = 3;
+
+/// What a decode pass does with decode-order sample `i` when its wanted frames stop, for now,
+/// at a soft end (a `frames()` stream that a later call may continue from that end without
+/// decoding the GOP again); `pending` are the wanted frames before the end that have not
+/// come out of the decoder yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftFeed {
+    /// A pending frame's own sample is `i` or later: feed `i`, and fetch through the sample
+    /// given (the last pending one's, plus [`SOFT_EXTRA`]).
+    Feed(usize),
+    /// Every pending frame's sample has been fed, and the decoder holds them back for
+    /// reordering: feed `i` once the decoder has taken what it was given, so that no more
+    /// pictures are decoded past the end than the decoder needs to let them out; fetch
+    /// through the sample given.
+    Drain(usize),
+    /// No frame before the end is pending: feed nothing until the end moves.
+    Hold,
+}
+
+/// See [`SoftFeed`]; sample numbers beyond the run are the caller's to cap.
+pub fn soft_feed(index: &TrackIndex, pending: impl Iterator<Item = usize>, i: usize) -> SoftFeed {
+    match pending.filter_map(|k| index.frame_sample(k)).max() {
+        None => SoftFeed::Hold,
+        Some(last) if last >= i => SoftFeed::Feed(last + SOFT_EXTRA),
+        Some(_) => SoftFeed::Drain(i + SOFT_EXTRA),
+    }
+}
+
+impl GopPlan {
+    /// The part of the run that the pass's frames before `end` need, with [`SOFT_EXTRA`]
+    /// samples after it (within the run): what a pass with a soft end fetches at its start.
+    /// `None` when no frame of the pass lies before `end`.
+    pub fn soft_run(&self, index: &TrackIndex, end: usize) -> Option<DecodeRun> {
+        let below = self.frames.iter().copied().filter(|&k| k < end);
+        match soft_feed(index, below, self.run.first) {
+            SoftFeed::Feed(last) => Some(DecodeRun {
+                first: self.run.first,
+                last: last.min(self.run.last),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// The decode run for decode-order sample `i`: from its sync sample through `i`; when `i` is
 /// shown before that sync sample (a leading picture of an open GOP), from the sync sample
 /// before, since it may reference the previous GOP.

@@ -9,7 +9,7 @@ use crate::reader::Reader;
 use frameseek_core::codec::h264::allow_frame_num_gaps;
 use frameseek_core::codec::h264_skip::{SkipCheck, Step};
 use frameseek_core::text;
-use frameseek_core::{CodecConfig, DecodeRun, TrackIndex};
+use frameseek_core::{soft_feed, CodecConfig, DecodeRun, SoftFeed, TrackIndex};
 use js_sys::{Object, Uint8Array};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -35,6 +35,9 @@ pub struct Sink {
     wanted: RefCell<Vec<(i64, usize)>>,
     /// In output order; a few at most (a Vec: VecDeque's code is not worth it here).
     frames: RefCell<Vec<(usize, VideoFrame)>>,
+    /// A soft end (MP4 streams that a later call may continue): the pass feeds only what
+    /// the wanted frames before it need, then holds the decoder (see core's `soft_feed`).
+    pub soft_end: Cell<Option<usize>>,
 }
 
 impl Sink {
@@ -69,6 +72,17 @@ impl Sink {
         let mut frames = self.frames.borrow_mut();
         let pos = frames.iter().position(|(j, _)| *j == k)?;
         Some(frames.remove(pos).1)
+    }
+
+    /// What to do with sample `i` under the soft end, if there is one.
+    fn soft(&self, index: &TrackIndex, i: usize) -> Option<SoftFeed> {
+        let e = self.soft_end.get()?;
+        let wanted = self.wanted.borrow();
+        Some(soft_feed(
+            index,
+            wanted.iter().map(|w| w.1).filter(|&k| k < e),
+            i,
+        ))
     }
 
     /// A wanted frame that has not come out.
@@ -132,6 +146,7 @@ struct Live {
     decoder: VideoDecoder,
     _output: Closure<dyn FnMut(VideoFrame)>,
     _error: Closure<dyn FnMut(JsValue)>,
+    _dequeue: Closure<dyn FnMut()>,
 }
 
 /// One video track's decoder, used by one decode pass at a time (see [`Decoder::run`]).
@@ -251,6 +266,7 @@ impl Decoder {
                 return Ok(live.decoder.clone());
             }
         }
+        self.discard();
         let config = match self.config.borrow().as_ref() {
             Some(Ok(c)) => c.clone(),
             Some(Err(e)) => return Err(e.clone()),
@@ -280,6 +296,10 @@ impl Decoder {
         set(&init, "output", output.as_ref());
         let decoder = VideoDecoder::new(init.unchecked_ref())
             .map_err(|e| Failure::from_js("decode", "creating a VideoDecoder", &e))?;
+        // A pass draining at a soft end feeds one chunk once the decoder has taken the last.
+        let shared = Rc::clone(&self.shared);
+        let dequeue = Closure::<dyn FnMut()>::new(move || shared.notify.notify());
+        set(&decoder, "ondequeue", dequeue.as_ref());
         decoder
             .configure(&config)
             .map_err(|e| Failure::from_js("decode", "configuring the VideoDecoder", &e))?;
@@ -287,6 +307,7 @@ impl Decoder {
             decoder: decoder.clone(),
             _output: output,
             _error: error,
+            _dequeue: dequeue,
         });
         Ok(decoder)
     }
@@ -300,6 +321,8 @@ impl Decoder {
     /// Drops the decoder after a failed or abandoned pass; the next pass makes a new one.
     fn discard(&self) {
         if let Some(live) = self.live.borrow_mut().take() {
+            // A dequeue event may still come once the closure is gone.
+            set(&live.decoder, "ondequeue", JsValue::NULL);
             if live.decoder.state() != CodecState::Closed {
                 let _ = live.decoder.close();
             }
@@ -403,7 +426,34 @@ impl Decoder {
                 ));
             };
             let end = s.offset.saturating_add(u64::from(s.size));
-            reader.wait(s.offset, end, end).await?;
+            // Wait for room: for the frames the consumer has not taken, in the decoder's
+            // queue, and under a soft end (core's `soft_feed`) for a frame before the end
+            // that needs this sample, else for the decoder to take one chunk at a time until
+            // those frames are out (it holds pictures back for reordering); with none left
+            // the pass holds the decoder, giving it up to another call that waits for it.
+            let last = loop {
+                let changed = self.shared.notify.changed();
+                if let Some(e) = self.shared.error.borrow_mut().take() {
+                    return Err(e);
+                }
+                let (held, queue, last) = match sink.soft(index, i) {
+                    None => (false, MAX_DECODE_QUEUE, i),
+                    Some(SoftFeed::Feed(last)) => (false, MAX_DECODE_QUEUE, last),
+                    Some(SoftFeed::Drain(last)) => (false, 1, last),
+                    Some(SoftFeed::Hold) => (true, 0, i),
+                };
+                let full = held || sink.len() >= max_out;
+                if stop() || full && self.contended.get() {
+                    return Ok(Some(false));
+                }
+                if !full && decoder.decode_queue_size() < queue {
+                    break last;
+                }
+                changed.await;
+            };
+            // With the samples after it that the frames before a soft end need.
+            let fetch_end = fetch_until(index, i, last.min(run.last)).max(end);
+            reader.wait(s.offset, end, fetch_end).await?;
             let ts = micros(s.pts, timescale);
             if let Some(check) = check.as_mut() {
                 let shown = i == run.first || sink.wants(ts);
@@ -412,20 +462,6 @@ impl Decoder {
                     Some(Step::Restart) => return Ok(None),
                     _ => {}
                 }
-            }
-            loop {
-                let changed = self.shared.notify.changed();
-                if let Some(e) = self.shared.error.borrow_mut().take() {
-                    return Err(e);
-                }
-                let full = sink.len() >= max_out;
-                if stop() || full && self.contended.get() {
-                    return Ok(Some(false));
-                }
-                if !full && decoder.decode_queue_size() < MAX_DECODE_QUEUE {
-                    break;
-                }
-                changed.await;
             }
             let key = i == run.first || s.sync;
             let ts = ts as f64;
@@ -458,6 +494,25 @@ impl Decoder {
             })?;
         }
         Ok(Some(true))
+    }
+}
+
+/// The end of the bytes of samples `i..=last` when they lie together (as interleaved media
+/// data keeps them, other tracks' chunks between them at most doubling the span), else of
+/// sample `i` alone.
+fn fetch_until(index: &TrackIndex, i: usize, last: usize) -> u64 {
+    let (Some(a), Some(b)) = (index.sample(i), index.sample(last)) else {
+        return 0;
+    };
+    let bytes: u64 = (i..=last)
+        .filter_map(|j| index.sample(j))
+        .map(|s| u64::from(s.size))
+        .sum();
+    let end = b.offset.saturating_add(u64::from(b.size));
+    if b.offset >= a.offset && end - a.offset <= 2 * bytes + (64 << 10) {
+        end
+    } else {
+        0
     }
 }
 

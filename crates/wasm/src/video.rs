@@ -12,14 +12,13 @@ use crate::task::promise;
 use frameseek_core::codec::is_decoder_start;
 use frameseek_core::text;
 use frameseek_core::{
-    plan_frame_where, plan_frames_where, ByteRange, DecodeRun, FramePlan, GopPlan, MediaInfo,
-    Movie, Mp4Reader, Need, PlanOptions, TrackIndex,
+    plan::run_ranges, plan_frames_where, ByteRange, DecodeRun, GopPlan, MediaInfo, Movie,
+    Mp4Reader, Need, PlanOptions, TrackIndex,
 };
 use js_sys::{Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use web_sys::VideoFrame;
 
 /// Default bound of the first request (`headBytes`): the moov of about half an hour of 30 fps
 /// video. The read does not run to the bound unless its bytes are wanted: it is cancelled as
@@ -168,20 +167,6 @@ impl Inner {
         Ok(v)
     }
 
-    /// Plans frame `k` from a sync sample the decoder can start at, fetching as it goes.
-    async fn plan_frame(&self, k: usize) -> Result<FramePlan> {
-        let (index, _) = self.video()?;
-        loop {
-            let plan =
-                plan_frame_where(index, k, &PlanOptions::default(), &|i| self.known_start(i))?;
-            self.trim_head(&plan.ranges, plan.run.first);
-            self.reader.prefetch(&plan.ranges);
-            if self.check_start(plan.run.first).await? {
-                return Ok(plan);
-            }
-        }
-    }
-
     /// Plans decode passes for `frames`, each from a sync sample the decoder can start at.
     fn plan_frames(&self, frames: &[usize]) -> Result<Vec<GopPlan>> {
         let (index, _) = self.video()?;
@@ -191,31 +176,6 @@ impl Inner {
             &PlanOptions::default(),
             &|i| self.known_start(i),
         )?)
-    }
-
-    fn frame_index(&self, k: f64) -> Result<usize> {
-        let (index, _) = self.video()?;
-        let count = index.frame_count();
-        if !(k.is_finite() && k >= 0.0 && k.fract() == 0.0) {
-            return Err(Failure::new(
-                "out-of-range",
-                "a frame index must be a non-negative integer",
-            ));
-        }
-        if k >= count as f64 {
-            let k = k as u64;
-            return Err(Failure::new(
-                "out-of-range",
-                text![
-                    "frame ",
-                    k,
-                    " out of range (the video has ",
-                    count,
-                    " frames)"
-                ],
-            ));
-        }
-        Ok(k as usize)
     }
 }
 
@@ -370,18 +330,6 @@ impl Video {
         crate::info::to_object(&self.inner.info)
     }
 
-    /// Presentation-order frame `k` as a `VideoFrame` in coded orientation.
-    #[wasm_bindgen(js_name = frameAt)]
-    pub fn frame_at(&self, k: f64) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(async move {
-            match frame_at(inner, k).await {
-                Ok(f) => Ok(f.into()),
-                Err(e) => Err(e.to_js()),
-            }
-        })
-    }
-
     /// Waits for the decoder support check: resolves to `null` when the browser can decode
     /// the video track, else to the `Error` a frame request would fail with (code
     /// `unsupported-codec` when `isConfigSupported` said no).
@@ -408,7 +356,8 @@ impl Video {
     }
 
     /// Frames `start, start+step, ...` below `end`, in order, through a [`FrameStream`] that
-    /// holds at most `ahead` decoded frames for its consumer.
+    /// holds at most `ahead` decoded frames for its consumer (`frames(k, k + 1, 1, 1)` is
+    /// `frameAt(k)`). [`FrameStream::until`] gives it a soft end.
     pub fn frames(
         &self,
         start: f64,
@@ -470,51 +419,6 @@ impl Video {
     }
 }
 
-async fn frame_at(inner: Rc<Inner>, k: f64) -> Result<VideoFrame> {
-    let k = inner.frame_index(k)?;
-    let plan = inner.plan_frame(k).await?;
-    let (index, decoder) = inner.video()?;
-    let sink = Rc::new(Sink::default());
-    sink.want(micros(plan.pts, index.timescale()), k);
-    // The pass runs as its own task so that the frame is returned as soon as it comes out,
-    // while the decoder finishes its flush.
-    let done: Rc<RefCell<Option<Result<()>>>> = Rc::default();
-    {
-        let (inner, sink, done, decoder) = (
-            Rc::clone(&inner),
-            Rc::clone(&sink),
-            Rc::clone(&done),
-            Rc::clone(decoder),
-        );
-        crate::task::spawn(async move {
-            let r = match inner.video() {
-                Ok((index, _)) => {
-                    decoder
-                        .run(&inner.reader, index, plan.run, &sink, usize::MAX, &|| false)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            *done.borrow_mut() = Some(r);
-            inner.notify.notify();
-        });
-    }
-    loop {
-        let changed = inner.notify.changed();
-        if let Some(f) = sink.take_frame(k) {
-            return Ok(f);
-        }
-        if let Some(r) = done.borrow_mut().take() {
-            r?;
-            return Err(Failure::new(
-                "decode",
-                text!["the decoder did not output frame ", k],
-            ));
-        }
-        changed.await;
-    }
-}
-
 /// What a [`FrameStream`]'s producer task and consumer share.
 #[derive(Default)]
 pub(crate) struct StreamState {
@@ -558,21 +462,35 @@ async fn stream_frames(
     } else {
         0
     };
-    let first: Vec<ByteRange> = plans[g..]
-        .iter()
-        .take(2)
-        .flat_map(|p| p.ranges.iter().copied())
-        .collect();
+    // The bytes of a pass, or under a soft end those its frames before the end need.
+    let ranges = |p: &GopPlan| -> Vec<ByteRange> {
+        match sink.soft_end.get() {
+            None => p.ranges.clone(),
+            Some(e) => p
+                .soft_run(index, e)
+                .and_then(|run| run_ranges(index, run, &PlanOptions::default()).ok())
+                .unwrap_or_default(),
+        }
+    };
+    let first: Vec<ByteRange> = plans[g..].iter().take(2).flat_map(ranges).collect();
     inner.trim_head(&first, plans.get(g).map_or(usize::MAX, |p| p.run.first));
     let stop = || state.stopped.get() || inner.closed.get();
     while let Some(plan) = plans.get(g) {
+        // Under a soft end, a pass starts once a later call asks for its frames.
+        loop {
+            let changed = inner.notify.changed();
+            if stop() || sink.soft_end.get().is_none_or(|e| plan.frames[0] < e) {
+                break;
+            }
+            changed.await;
+        }
         if stop() {
             break;
         }
-        inner.reader.prefetch(&plan.ranges);
+        inner.reader.prefetch(&ranges(plan));
         // Fetch the next pass's bytes while this one decodes (one pass ahead: bounded memory).
         if let Some(next) = plans.get(g + 1) {
-            inner.reader.prefetch(&next.ranges);
+            inner.reader.prefetch(&ranges(next));
         }
         if !inner.check_start(plan.run.first).await? {
             // An open GOP's I-frame: plan the rest again from a decoder start further back.
@@ -630,6 +548,12 @@ pub(crate) async fn decode_pass(
     }
 }
 
+/// A soft end from JavaScript: the first frame number not below `end` (the JavaScript loop
+/// takes the frames below it), or none for `Infinity`.
+fn soft_end(end: f64) -> Option<usize> {
+    end.is_finite().then_some(end.max(0.0).ceil() as usize)
+}
+
 /// An in-order stream of decoded frames from [`Video::frames`].
 #[wasm_bindgen]
 pub struct FrameStream {
@@ -673,6 +597,15 @@ impl FrameStream {
                 changed.await;
             }
         })
+    }
+
+    /// Gives the stream a soft end, or moves it: the stream goes on through the frames before
+    /// `end` (`Infinity`: all of them), then holds the decoder where it is, so that a later
+    /// call can go on from there without decoding the GOP again (MP4 streams only). Called
+    /// before the stream's first frame is awaited, it also bounds what the stream fetches.
+    pub fn until(&self, end: f64) {
+        self.sink.soft_end.set(soft_end(end));
+        self.inner.notify().notify();
     }
 
     /// Stops decoding and closes frames not taken yet.
