@@ -142,7 +142,7 @@ export class Video {
       }
       if (s && !frame) {
         s.next += 1;
-        s.stream.until?.(Infinity);
+        s.stream.until(Infinity);
         const p = (s.p = (s.p ?? Promise.resolve()).then(() => s.stream.next()));
         frame = await p.catch((e) => {
           if (this.#step === s) this.#endStep();

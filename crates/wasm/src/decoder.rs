@@ -437,7 +437,7 @@ impl Decoder {
                     return Err(e);
                 }
                 let (held, queue, last) = match sink.soft(index, i) {
-                    None => (false, MAX_DECODE_QUEUE, i),
+                    None => (false, MAX_DECODE_QUEUE, run.last),
                     Some(SoftFeed::Feed(last)) => (false, MAX_DECODE_QUEUE, last),
                     Some(SoftFeed::Drain(last)) => (false, 1, last),
                     Some(SoftFeed::Hold) => (true, 0, i),
@@ -451,8 +451,9 @@ impl Decoder {
                 }
                 changed.await;
             };
-            // With the samples after it that the frames before a soft end need.
-            let fetch_end = fetch_until(index, i, last.min(run.last)).max(end);
+            // Missing bytes come with those of the samples after them that the pass needs (a
+            // pass that had a soft end fetched only what the frames before it needed).
+            let fetch_end = fetch_until(index, i, last.min(run.last).min(i + 64)).max(end);
             reader.wait(s.offset, end, fetch_end).await?;
             let ts = micros(s.pts, timescale);
             if let Some(check) = check.as_mut() {

@@ -551,7 +551,7 @@ pub(crate) async fn decode_pass(
 /// A soft end from JavaScript: the first frame number not below `end` (the JavaScript loop
 /// takes the frames below it), or none for `Infinity`.
 fn soft_end(end: f64) -> Option<usize> {
-    end.is_finite().then_some(end.max(0.0).ceil() as usize)
+    end.is_finite().then_some(end.ceil() as usize)
 }
 
 /// An in-order stream of decoded frames from [`Video::frames`].
