@@ -252,6 +252,24 @@ async function main() {
     console.log(`steps from ${from} by ${dir}: ${JSON.stringify(steps.at(-1))}`);
   }
 
+  // frames() in consecutive calls of 10 frames: through a GOP from its keyframe, and deep in one.
+  const chunks = [];
+  for (const [from, to] of [[900, 960], [1770, 1800]]) {
+    const runs = { frameseek: [], mediabunny: [] };
+    for (let r = 0; r < REPS; r++) {
+      runs.frameseek.push(await page.evaluate(([u, f, t]) => window.runFrameseekChunks(u, f, t, 10), [url(FILES[0][1], 'chunks')[0], from, to]));
+      runs.mediabunny.push(await page.evaluate(([u, f, t, fps]) => window.runMediabunnyChunks(u, f, t, 10, fps), [url(FILES[0][1], 'chunks')[0], from, to, FPS]));
+    }
+    const m = (xs, key) => median(xs.map((x) => x[key]));
+    chunks.push({
+      from,
+      to,
+      frameseek: { ms: m(runs.frameseek, 'ms'), decoded: m(runs.frameseek, 'decoded'), requests: m(runs.frameseek, 'requests'), exact: runs.frameseek.every((x) => x.exact) },
+      mediabunny: { ms: m(runs.mediabunny, 'ms'), exact: runs.mediabunny.every((x) => x.exact) },
+    });
+    console.log(`frames() in chunks ${from}-${to}: ${JSON.stringify(chunks.at(-1))}`);
+  }
+
   // frames() through HLS segments cut inside GOPs (split/, made by make-media.sh).
   const hlsSplit = [];
   // (The HLS module loads on the first playlist: once, uncounted.)
@@ -343,7 +361,7 @@ async function main() {
   await browser.close();
   await server.close();
   const size = moduleSize();
-  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, player, playerFirst, hlsSplit, traces, cancel, size, date: new Date().toISOString() };
+  const report = { rttMs: RTT, mbps: MBPS, reps: REPS, pyav: pyavVersion, results, nextGop, steps, chunks, player, playerFirst, hlsSplit, traces, cancel, size, date: new Date().toISOString() };
   mkdirSync(join(root, 'bench-out'), { recursive: true });
   writeFileSync(join(root, 'bench-out', 'bench.json'), JSON.stringify(report, null, 2));
   writeFileSync(OUT, markdown(report));
@@ -451,6 +469,18 @@ function markdown(r) {
       lines.push('', `\`<frameseek-player>\`, paused at frame ${p.from}: ${p.n} \`stepFrame(-1)\`, then ${p.n} \`stepFrame(1)\`, each awaited (medians over the steps of the medians of ${r.reps} runs). The player leaves its producer stopped while stepping, so its steps are the module's \`frameAt\` steps: the first step back decodes from the keyframe and the module keeps 16 frames, which the next steps back and the steps forward over them take without decoding; "slowest" is the longest of the 10 per-step medians.`, '');
       lines.push('| step | time | exact |', '|---|---:|:---:|');
       lines.push(`| back | ${ms(p.back)} | ${p.exact ? 'yes' : 'no'} |`, `| slowest back | ${ms(p.backSlowest)} | |`, `| first forward | ${ms(p.forwardFirst)} | |`, `| next forward | ${ms(p.forwardRest)} | |`, `| slowest forward | ${ms(p.forwardSlowest)} | |`);
+    }
+    lines.push('');
+  }
+  if (r.chunks) {
+    lines.push('## frames() in consecutive calls', '');
+    lines.push(`After \`open()\` and the frame before, \`frames({ start, end })\` for 10 frames at a time, one call after the other, timed together (medians of ${r.reps}; moov first); mediabunny \`VideoSampleSink.samples(start, end)\` likewise. A frameseek stream holds at its end, and the next call that starts there takes it on, so the GOP is decoded once through all the calls (before, each call decoded again from the GOP's keyframe).`, '');
+    lines.push('| frames | tool | time | frames decoded | requests | exact |', '|---|---|---:|---:|---:|:---:|');
+    for (const c of r.chunks) {
+      for (const tool of ['frameseek', 'mediabunny']) {
+        const t = c[tool];
+        lines.push(`| ${c.from}–${c.to - 1} | ${tool} | ${ms(t.ms)} | ${t.decoded ?? ''} | ${t.requests ?? ''} | ${t.exact ? 'yes' : 'no'} |`);
+      }
     }
     lines.push('');
   }

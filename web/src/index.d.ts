@@ -233,6 +233,13 @@ export declare class Video {
    * Frames `start, start+step, ...` below `end`, in order, one decode pass per GOP. While the
    * loop does not take its `ahead` frames, other frame calls may use the decoder; the loop's
    * pass then decodes its GOP from the keyframe again when it goes on.
+   *
+   * Calls that follow on go on from where the last one ended (MP4): a loop that took all its
+   * frames leaves its pass at `end`, holding the decoder where it is (with the few frames
+   * after `end` that the decoder had to decode to give out those before it), and the next
+   * `frames({ start: end, step })` call, or `frameAt(end)`, takes it on without decoding the
+   * GOP again. The pass fetches only what the frames before `end` need, and a few samples
+   * more. Any other call ends it, as does `close()`.
    */
   frames(opts?: FramesOptions): AsyncGenerator<VideoFrame, void, undefined>;
   /** Frame `index` scaled to `width` (or `height`). */

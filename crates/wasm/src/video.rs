@@ -1,6 +1,7 @@
 //! The frame access API behind `open(url)`: reads the movie header through the range reader,
-//! then serves exact presentation-order frames (`frameAt`) and in-order frame streams
-//! (`frames`) by planning byte ranges with frameseek-core and decoding them with WebCodecs.
+//! then serves exact presentation-order frames as in-order frame streams (`frames`; index.js
+//! makes `frameAt` a one-frame stream) by planning byte ranges with frameseek-core and
+//! decoding them with WebCodecs.
 
 use crate::cache::Loading;
 use crate::decoder::{micros, Decoder, Sink};
