@@ -279,6 +279,41 @@ fn soft_ends_decode_the_frames_before_them() {
 }
 
 #[test]
+fn span_ends_carry_the_samples_that_lie_together() {
+    for s in subjects() {
+        let index = s.index();
+        let n = index.sample_count();
+        for first in [0, n / 3, n / 2] {
+            let last = (first + 64).min(n - 1);
+            let end = frameseek_core::plan::span_end(index, first, last);
+            let sample = |i| index.sample(i).expect("sample");
+            let span_start = sample(first).offset;
+            // These files keep each track's samples in ascending order, other tracks' chunks
+            // between them: one request from `first` carries them all.
+            let last_end = sample(last).offset + u64::from(sample(last).size);
+            assert_eq!(end, last_end, "{}: samples {first}..={last}", s.name);
+            for i in first..=last {
+                let x = sample(i);
+                assert!(
+                    x.offset >= span_start && x.offset + u64::from(x.size) <= end,
+                    "{}: sample {i}",
+                    s.name
+                );
+            }
+            // Samples that do not lie in ascending order: the first one alone.
+            if last > first {
+                assert_eq!(
+                    frameseek_core::plan::span_end(index, last, first),
+                    0,
+                    "{}",
+                    s.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn plans_are_minimal_for_plain_gops() {
     // For a closed-GOP file every frame's run starts at its own GOP's sync sample.
     let s = subjects()

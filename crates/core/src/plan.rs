@@ -139,6 +139,26 @@ pub fn soft_feed(index: &TrackIndex, pending: impl Iterator<Item = usize>, i: us
     }
 }
 
+/// Where a fetch of decode-order sample `first` can end to carry samples `first..=last` in
+/// the same request: the end of `last`'s bytes when the samples lie together, in ascending
+/// order with other tracks' chunks between them at most doubling the span (interleaved media
+/// data); else 0 (fetch `first` alone).
+pub fn span_end(index: &TrackIndex, first: usize, last: usize) -> u64 {
+    let (Some(a), Some(b)) = (index.sample(first), index.sample(last)) else {
+        return 0;
+    };
+    let bytes: u64 = (first..=last)
+        .filter_map(|j| index.sample(j))
+        .map(|s| u64::from(s.size))
+        .sum();
+    let end = b.offset.saturating_add(u64::from(b.size));
+    if b.offset >= a.offset && end - a.offset <= 2 * bytes + (64 << 10) {
+        end
+    } else {
+        0
+    }
+}
+
 impl GopPlan {
     /// The part of the run that the pass's frames before `end` need, with [`SOFT_EXTRA`]
     /// samples after it (within the run): what a pass with a soft end fetches at its start.

@@ -8,6 +8,7 @@ use crate::notify::Notify;
 use crate::reader::Reader;
 use frameseek_core::codec::h264::allow_frame_num_gaps;
 use frameseek_core::codec::h264_skip::{SkipCheck, Step};
+use frameseek_core::plan::span_end;
 use frameseek_core::text;
 use frameseek_core::{soft_feed, CodecConfig, DecodeRun, SoftFeed, TrackIndex};
 use js_sys::{Object, Uint8Array};
@@ -453,7 +454,7 @@ impl Decoder {
             };
             // Missing bytes come with those of the samples after them that the pass needs (a
             // pass that had a soft end fetched only what the frames before it needed).
-            let fetch_end = fetch_until(index, i, last.min(run.last).min(i + 64)).max(end);
+            let fetch_end = span_end(index, i, last.min(run.last).min(i + 64)).max(end);
             reader.wait(s.offset, end, fetch_end).await?;
             let ts = micros(s.pts, timescale);
             if let Some(check) = check.as_mut() {
@@ -495,25 +496,6 @@ impl Decoder {
             })?;
         }
         Ok(Some(true))
-    }
-}
-
-/// The end of the bytes of samples `i..=last` when they lie together (as interleaved media
-/// data keeps them, other tracks' chunks between them at most doubling the span), else of
-/// sample `i` alone.
-fn fetch_until(index: &TrackIndex, i: usize, last: usize) -> u64 {
-    let (Some(a), Some(b)) = (index.sample(i), index.sample(last)) else {
-        return 0;
-    };
-    let bytes: u64 = (i..=last)
-        .filter_map(|j| index.sample(j))
-        .map(|s| u64::from(s.size))
-        .sum();
-    let end = b.offset.saturating_add(u64::from(b.size));
-    if b.offset >= a.offset && end - a.offset <= 2 * bytes + (64 << 10) {
-        end
-    } else {
-        0
     }
 }
 
