@@ -151,6 +151,20 @@ describe('browser', () => {
     });
   }
 
+  test('frames() with an end that is not a number runs to the last frame', async () => {
+    const got = await env.page.evaluate(async (url) => {
+      const v = await frameseek.open(url);
+      const codes = [];
+      for await (const f of v.frames({ start: 80, end: NaN, raw: true })) {
+        codes.push(await barcode(f));
+        f.close();
+      }
+      v.close();
+      return codes;
+    }, env.media('h264_faststart.mp4'));
+    assert.deepEqual(got, [80, 81, 82, 83, 84, 85, 86, 87, 88, 89]);
+  });
+
   test('consecutive frames() calls go on from where the last one ended: the GOP is decoded once', async () => {
     // h264_long_gop: 300-frame GOPs. Each call takes up where the last one left off; the first
     // decodes from the keyframe, the next ones only their own frames (before: 69 and 75).

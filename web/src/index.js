@@ -200,7 +200,7 @@ export class Video {
     if (signal?.aborted) stream.close();
     let k = start;
     try {
-      for (; !soft || k < end; k += step) {
+      for (; !soft || !(k >= end); k += step) {
         const frame = await stream.next();
         if (frame === undefined) return;
         yield raw ? frame : rotate(frame, this.#info.rotation);
